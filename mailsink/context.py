@@ -1,0 +1,37 @@
+"""The running sink's parts, handed to every view (HTTP API, WebSocket, pytest view)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mailsink.config import Config
+from mailsink.events import ChangeHub
+from mailsink.ingest import Ingest
+from mailsink.stats import RuntimeStats
+from mailsink.store.base import Store
+
+if TYPE_CHECKING:
+    from mailsink.smtp.chaos import ChaosTriggers
+    from mailsink.smtp.relay import Relay
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    """A bound listener: kind is "SMTP", "SMTPS" or "HTTP"."""
+
+    kind: str
+    host: str
+    port: int
+
+
+@dataclass(slots=True)
+class SinkContext:
+    config: Config
+    store: Store
+    hub: ChangeHub
+    ingest: Ingest
+    stats: RuntimeStats
+    chaos: ChaosTriggers | None = None  # None unless --enable-chaos
+    relay: Relay | None = None  # None unless --smtp-relay-config
+    listeners: list[ListenAddress] = field(default_factory=list)

@@ -1,0 +1,81 @@
+"""The change-event hub: every view (WebSocket, UI, pytest waits) learns of changes here.
+
+Nobody polls. The store publishes after a change is committed (so a subscriber that reads the
+store on an event sees the change); the SMTP layer publishes rejected sessions as `ERROR`.
+Subscribers are plain callables run on the publishing thread (the SQLite writer thread, or the
+event loop): they must be quick and thread-safe, e.g. `loop.call_soon_threadsafe(...)` or
+`condition.notify_all()`. An exception in one subscriber is logged and never reaches the
+publisher or the other subscribers.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mailsink.store.base import StoredMessage
+
+log = logging.getLogger(__name__)
+
+
+class ChangeKind(enum.Enum):
+    NEW = "new"  # message: the stored message
+    UPDATE = "update"  # ids, and read and/or tags: what changed
+    DELETE = "delete"  # ids: the deleted messages
+    TRUNCATE = "truncate"  # every message deleted
+    PRUNE = "prune"  # ids (may be empty): retention, tag rename/delete, bulk delete
+    ERROR = "error"  # error: a rejected SMTP session or command
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpIncident:
+    """Why an SMTP client was refused, as Mailpit's `error` event shows it."""
+
+    level: str  # "error" or "warning"
+    type: str  # "smtpd"
+    ip: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    kind: ChangeKind
+    ids: tuple[str, ...] = ()
+    message: StoredMessage | None = None
+    read: bool | None = None
+    tags: tuple[str, ...] | None = None
+    error: SmtpIncident | None = None
+
+
+Subscriber = Callable[[Change], None]
+
+
+class ChangeHub:
+    """Fan-out of `Change`s to subscribers; safe to publish and subscribe from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: tuple[Subscriber, ...] = ()
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns the function that removes it again."""
+        with self._lock:
+            self._subscribers = (*self._subscribers, subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+
+        return unsubscribe
+
+    def publish(self, change: Change) -> None:
+        for subscriber in self._subscribers:
+            try:
+                subscriber(change)
+            except Exception:
+                log.exception("change subscriber %r failed on %s", subscriber, change.kind)

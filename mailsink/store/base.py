@@ -1,0 +1,116 @@
+"""The Store protocol: one small interface, several implementations (memory, SQLite).
+
+Reads are synchronous and thread-safe (the HTTP layer runs them in worker threads, the pytest
+view from the test's thread). `add` returns a future that completes once the message is durable
+(for stores that persist) and indexed, and after its NEW change is published: the SMTP layer
+sends `250` only then (CONTRACT §2, "visible and durable when acknowledged").
+Every change is published on the `ChangeHub` given to the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from mailsink.message.envelope import Envelope
+from mailsink.message.summary import MessageSummary
+from mailsink.store.search import SearchQuery
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message as ingest hands it to the store: ID chosen, bytes exact, summary parsed."""
+
+    id: str
+    raw: bytes
+    envelope: Envelope
+    summary: MessageSummary
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A stored message's metadata (everything but the raw bytes)."""
+
+    id: str
+    seq: int  # monotonically increasing, never reused
+    size: int  # len(raw)
+    envelope: Envelope
+    summary: MessageSummary
+    read: bool = False
+    tags: tuple[str, ...] = field(default=())  # sorted case-insensitively
+
+    @property
+    def received(self) -> datetime:
+        return self.envelope.received
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxCounts:
+    total: int
+    unread: int
+
+
+class Store(Protocol):
+    def add(self, message: NewMessage) -> Future[StoredMessage]:
+        """Store, index and announce a message; the future completes when that is done."""
+        ...
+
+    def get(self, message_id: str) -> StoredMessage | None: ...
+
+    def raw(self, message_id: str) -> bytes | None:
+        """The exact stored bytes."""
+        ...
+
+    def search(
+        self,
+        query: SearchQuery | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = 50,
+        after_seq: int | None = None,
+        oldest_first: bool = False,
+    ) -> list[StoredMessage]:
+        """Matching messages, newest first (by Seq) unless `oldest_first`; `limit=None` = all."""
+        ...
+
+    def count(self, query: SearchQuery | None = None) -> MailboxCounts:
+        """Total and unread among the messages matching `query` (all messages when None)."""
+        ...
+
+    def delete(self, message_ids: Iterable[str]) -> list[str]:
+        """Delete these messages (unknown IDs ignored); returns the IDs actually deleted."""
+        ...
+
+    def delete_all(self) -> None: ...
+
+    def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
+        """Set the read flag (`None` = every message); returns the IDs whose flag changed."""
+        ...
+
+    def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
+        """Replace the tags of these messages (tags cleaned as Mailpit cleans them)."""
+        ...
+
+    def tags(self) -> dict[str, int]:
+        """Every tag in use and how many messages carry it, ordered by name case-insensitively."""
+        ...
+
+    def rename_tag(self, old: str, new: str) -> None: ...
+
+    def delete_tag(self, tag: str) -> None: ...
+
+    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
+        """Retention: delete the oldest beyond `max_count` and those received before
+        `older_than`; returns the deleted IDs (published as one PRUNE change)."""
+        ...
+
+    def size_on_disk(self) -> int:
+        """Bytes the store occupies on disk (0 for memory)."""
+        ...
+
+    def close(self) -> None:
+        """Finish pending writes and release resources; further calls are errors."""
+        ...
