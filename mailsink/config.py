@@ -45,3 +45,39 @@ class Config:
     chaos_triggers: str | None = None
     smtp_relay_config: Path | None = None
     log_level: str = "info"
+
+
+def parse_host_port(text: str) -> HostPort:
+    """Parse "HOST:PORT", "[v6]:PORT" or ":PORT" (host 127.0.0.1).
+
+    >>> parse_host_port("[::1]:0")
+    HostPort(host='::1', port=0)
+    """
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT with a port from 0 to 65535, got {text!r}")
+    host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
+    return HostPort(host, int(port))
+
+
+def parse_duration(text: str) -> float:
+    """Parse a retention age such as "7d", "12h", "30m", "45s" or plain seconds into seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    value = text.strip().lower()
+    factor = units.get(value[-1:])
+    number = value[:-1] if factor else value
+    try:
+        seconds = float(number) * (factor or 1)
+    except ValueError:
+        raise ValueError(f"expected a duration such as 7d, 12h, 30m or 45s, got {text!r}") from None
+    if seconds < 0:
+        raise ValueError(f"expected a duration of 0 or more, got {text!r}")
+    return seconds
+
+
+def parse_webroot(text: str) -> str:
+    """Normalise a path prefix to start and end with "/" ("mail" → "/mail/")."""
+    parts = [p for p in text.split("/") if p]
+    if any(p in (".", "..") or not p.isprintable() for p in parts):
+        raise ValueError(f"expected a URL path such as /mail/, got {text!r}")
+    return "/" + "".join(p + "/" for p in parts)

@@ -1,0 +1,347 @@
+"""The `mailsink` command: flags and environment → `Config` → `Server` until SIGINT/SIGTERM.
+
+Every option is a flag and an environment variable (`--smtp-auth-file` ⇔
+`MAILSINK_SMTP_AUTH_FILE`); flags win. Booleans take 1/true/yes or 0/false/no; repeatable
+options take a comma-separated list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailsink import __version__
+from mailsink.config import Config, parse_duration, parse_host_port, parse_webroot
+
+if TYPE_CHECKING:
+    from mailsink.server import Server
+
+log = logging.getLogger("mailsink")
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def parse_bool(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"expected 1/true/yes or 0/false/no, got {text!r}")
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def parse_count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"expected 0 or more, got {text!r}")
+    return value
+
+
+def parse_positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    flag: str
+    field: str  # the Config field it sets
+    help: str
+    parse: Callable[[str], Any] = str
+    boolean: bool = False
+    metavar: str | None = None
+
+    @property
+    def env(self) -> str:
+        return "MAILSINK_" + self.flag.removeprefix("--").replace("-", "_").upper()
+
+
+def parse_store(text: str) -> str:
+    if text not in ("sqlite", "memory"):
+        raise ValueError(f"expected sqlite or memory, got {text!r}")
+    return text
+
+
+def parse_tls_cert(text: str) -> str:
+    return text if text == "auto" else str(Path(text))
+
+
+OPTIONS = (
+    Option(
+        "--smtp",
+        "smtp",
+        "SMTP listener; port 0 = any free port",
+        parse_host_port,
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "--smtps", "smtps", "extra implicit-TLS SMTP listener", parse_host_port, metavar="HOST:PORT"
+    ),
+    Option(
+        "--listen",
+        "listen",
+        "HTTP listener for UI, API and WebSocket",
+        parse_host_port,
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "--webroot",
+        "webroot",
+        "serve UI and API under this path prefix",
+        parse_webroot,
+        metavar="PATH",
+    ),
+    Option(
+        "--database",
+        "database",
+        "SQLite file kept across restarts (default: a temporary file removed at exit)",
+        Path,
+        metavar="PATH",
+    ),
+    Option(
+        "--store",
+        "store",
+        "sqlite, or memory to keep everything in memory",
+        parse_store,
+        metavar="KIND",
+    ),
+    Option(
+        "--max",
+        "max_messages",
+        "keep at most N messages, pruning the oldest (0 = unlimited)",
+        parse_count,
+        metavar="N",
+    ),
+    Option(
+        "--max-age",
+        "max_age_seconds",
+        "prune messages older than this, e.g. 7d, 12h (0 = unlimited)",
+        parse_duration,
+        metavar="DURATION",
+    ),
+    Option(
+        "--smtp-tls-cert",
+        "smtp_tls_cert",
+        "offer STARTTLS with this PEM certificate, or 'auto' for a self-signed one",
+        parse_tls_cert,
+        metavar="PATH|auto",
+    ),
+    Option(
+        "--smtp-tls-key",
+        "smtp_tls_key",
+        "PEM private key for --smtp-tls-cert",
+        Path,
+        metavar="PATH",
+    ),
+    Option(
+        "--smtp-require-starttls",
+        "smtp_require_starttls",
+        "refuse MAIL before STARTTLS",
+        boolean=True,
+    ),
+    Option(
+        "--smtp-auth-file",
+        "smtp_auth_file",
+        "check AUTH against this htpasswd-style file (plain or bcrypt)",
+        Path,
+        metavar="PATH",
+    ),
+    Option(
+        "--smtp-auth-required",
+        "smtp_auth_required",
+        "refuse MAIL before a successful AUTH",
+        boolean=True,
+    ),
+    Option(
+        "--smtp-strict",
+        "smtp_strict",
+        "reject lines over 1,000 bytes and bare LF/CR instead of flagging them",
+        boolean=True,
+    ),
+    Option(
+        "--smtp-max-size",
+        "smtp_max_size",
+        "largest message accepted, in bytes",
+        parse_count,
+        metavar="BYTES",
+    ),
+    Option(
+        "--smtp-max-recipients",
+        "smtp_max_recipients",
+        "most RCPT TO per message",
+        parse_count,
+        metavar="N",
+    ),
+    Option(
+        "--smtp-max-connections",
+        "smtp_max_connections",
+        "most simultaneous SMTP connections",
+        parse_count,
+        metavar="N",
+    ),
+    Option(
+        "--smtp-timeout",
+        "smtp_timeout",
+        "cut idle or slow SMTP clients after this many seconds",
+        parse_positive,
+        metavar="SECONDS",
+    ),
+    Option(
+        "--smtp-hostname",
+        "smtp_hostname",
+        "name in the SMTP greeting and EHLO reply",
+        metavar="NAME",
+    ),
+    Option(
+        "--ui-auth-file",
+        "ui_auth_file",
+        "require HTTP basic auth from this htpasswd-style file",
+        Path,
+        metavar="PATH",
+    ),
+    Option(
+        "--allowed-host",
+        "allowed_hosts",
+        "extra Host names the HTTP server answers (comma-separated)",
+        parse_list,
+        metavar="NAME,...",
+    ),
+    Option(
+        "--api-cors",
+        "api_cors",
+        "origins allowed to call the API cross-site (comma-separated)",
+        parse_list,
+        metavar="ORIGIN,...",
+    ),
+    Option("--enable-chaos", "enable_chaos", "enable Mailpit-style chaos triggers", boolean=True),
+    Option(
+        "--chaos-triggers",
+        "chaos_triggers",
+        "chaos triggers, e.g. Sender:451:10,Recipient:550:5",
+        metavar="SPEC",
+    ),
+    Option(
+        "--smtp-relay-config",
+        "smtp_relay_config",
+        "relay configuration file for releasing messages upstream",
+        Path,
+        metavar="PATH",
+    ),
+    Option("--log-level", "log_level", "debug, info, warning or error", str.lower, metavar="LEVEL"),
+)
+
+
+def describe_default(value: object) -> str:
+    if value is None or value is False:
+        return "off"
+    if value is True:
+        return "on"
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
+    return str(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = Config()
+    parser = argparse.ArgumentParser(
+        prog="mailsink",
+        description="A local SMTP test sink: accepts all mail, delivers none, shows it all.",
+        epilog="Booleans take 1/true/yes or 0/false/no in the environment; flags win over it.",
+    )
+    parser.add_argument("--version", action="version", version=f"mailsink {__version__}")
+    for option in OPTIONS:
+        shown = describe_default(getattr(defaults, option.field))
+        text = f"{option.help} (default: {shown}; env {option.env})"
+        if option.boolean:
+            parser.add_argument(
+                option.flag, dest=option.field, nargs="?", const="true", metavar="BOOL", help=text
+            )
+        else:
+            parser.add_argument(option.flag, dest=option.field, metavar=option.metavar, help=text)
+    return parser
+
+
+def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
+    """Flags, then environment, then defaults; raises SystemExit with a one-line error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        text = getattr(args, option.field)
+        source = option.flag
+        if text is None and option.env in environ:
+            text, source = environ[option.env], option.env
+        if text is None:
+            continue
+        parse = parse_bool if option.boolean else option.parse
+        try:
+            values[option.field] = parse(text)
+        except ValueError as exc:
+            parser.error(f"{source}: {exc}")
+    if values.get("store") == "memory" and "database" in values:
+        parser.error("--store memory and --database contradict each other: choose one")
+    if "smtp_tls_key" in values and values.get("smtp_tls_cert") in (None, "auto"):
+        parser.error("--smtp-tls-key needs --smtp-tls-cert PATH")
+    if values.get("smtp_tls_cert") not in (None, "auto") and "smtp_tls_key" not in values:
+        parser.error("--smtp-tls-cert PATH needs --smtp-tls-key PATH")
+    if values.get("smtp_require_starttls") and "smtp_tls_cert" not in values:
+        parser.error("--smtp-require-starttls needs --smtp-tls-cert")
+    if values.get("log_level", "info") not in ("debug", "info", "warning", "error"):
+        parser.error(
+            f"--log-level: expected debug, info, warning or error, got {values['log_level']!r}"
+        )
+    return Config(**values)
+
+
+def announce(server: Server) -> None:
+    """The listening lines of CONTRACT §1, on stdout, flushed."""
+    for listener in server.listeners:
+        host = f"[{listener.host}]" if ":" in listener.host else listener.host
+        if listener.kind == "HTTP":
+            print(f"HTTP listening on http://{host}:{listener.port}{server.config.webroot}")
+        else:
+            print(f"{listener.kind} listening on {host}:{listener.port}")
+    sys.stdout.flush()
+
+
+async def serve(config: Config) -> None:
+    from mailsink.server import Server  # not needed for --help and --version
+
+    server = Server(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    announce(server)
+    await stop.wait()
+    log.info("shutting down")
+    await server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config = config_from(argv, dict(os.environ))
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        asyncio.run(serve(config))
+    except OSError as exc:
+        sys.exit(f"mailsink: {exc}")

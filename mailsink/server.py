@@ -1,0 +1,156 @@
+"""`Server`: the store, the SMTP listeners and the HTTP server in one event loop.
+
+The CLI runs it in the main thread; `MailSink` runs it in a background thread. Everything is
+bound before `start()` returns, so callers can read the real ports (port 0 = any free port).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import socket
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+
+from mailsink.config import Config, HostPort
+from mailsink.context import ListenAddress, SinkContext
+from mailsink.events import Change, ChangeHub, ChangeKind
+from mailsink.ingest import Ingest
+from mailsink.smtp.service import SmtpService, start_smtp
+from mailsink.stats import RuntimeStats
+from mailsink.store.base import Store
+from mailsink.store.memory import MemoryStore
+from mailsink.store.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+# Retention runs this long after the newest arrival, so a burst of mail costs one prune.
+PRUNE_DELAY_SECONDS = 0.2
+
+
+def open_store(config: Config, hub: ChangeHub) -> tuple[Store, Path | None]:
+    """The configured store, and a temporary directory to remove at stop (or None)."""
+    if config.store == "memory":
+        return MemoryStore(hub), None
+    if config.database is not None:
+        config.database.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteStore(config.database, hub), None
+    scratch = Path(tempfile.mkdtemp(prefix="mailsink-"))
+    return SqliteStore(scratch / "mailsink.db", hub), scratch
+
+
+class Server:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.context: SinkContext | None = None
+        self._scratch: Path | None = None
+        self._smtp: SmtpService | None = None
+        self._http: uvicorn.Server | None = None
+        self._http_socket: socket.socket | None = None
+        self._http_ticker: asyncio.Task[None] | None = None
+        self._prune_handle: asyncio.TimerHandle | None = None
+        self._unsubscribe_retention = None
+
+    @property
+    def listeners(self) -> list[ListenAddress]:
+        return self.context.listeners if self.context else []
+
+    async def start(self) -> SinkContext:
+        hub = ChangeHub()
+        store, self._scratch = open_store(self.config, hub)
+        stats = RuntimeStats()
+        self.context = SinkContext(self.config, store, hub, Ingest(store, stats), stats)
+        try:
+            self._smtp = await start_smtp(self.context)
+            if self.config.listen is not None:
+                await self._start_http(self.config.listen)
+            self._start_retention()
+        except BaseException:
+            await self.stop()
+            raise
+        return self.context
+
+    async def _start_http(self, address: HostPort) -> None:
+        from mailsink.web.app import create_app  # the HTTP stack is only imported when served
+
+        assert self.context is not None
+        app = create_app(self.context)
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=3,
+            server_header=False,
+        )
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)
+        sock = bind_tcp(address)
+        await server.startup(sockets=[sock])
+        self._http, self._http_socket = server, sock
+        self._http_ticker = asyncio.create_task(server.main_loop())
+        host, port = sock.getsockname()[:2]
+        self.context.listeners.append(ListenAddress("HTTP", host, port))
+
+    def _start_retention(self) -> None:
+        assert self.context is not None
+        if not (self.config.max_messages or self.config.max_age_seconds):
+            return
+        loop = asyncio.get_running_loop()
+
+        def on_change(change: Change) -> None:
+            if change.kind is ChangeKind.NEW:
+                loop.call_soon_threadsafe(self._schedule_prune)
+
+        self._unsubscribe_retention = self.context.hub.subscribe(on_change)
+        self._schedule_prune()
+
+    def _schedule_prune(self) -> None:
+        if self._prune_handle is None:
+            loop = asyncio.get_running_loop()
+            self._prune_handle = loop.call_later(PRUNE_DELAY_SECONDS, self._prune)
+
+    def _prune(self) -> None:
+        self._prune_handle = None
+        assert self.context is not None
+        older_than = None
+        if self.config.max_age_seconds:
+            older_than = datetime.now(UTC) - timedelta(seconds=self.config.max_age_seconds)
+        pruned = self.context.store.prune(max_count=self.config.max_messages, older_than=older_than)
+        if pruned:
+            log.info("retention pruned %d message(s)", len(pruned))
+            self.context.stats.messages_deleted += len(pruned)
+
+    async def stop(self) -> None:
+        """Stop accepting, let sessions in flight finish (or get 421), close the store."""
+        if self._unsubscribe_retention is not None:
+            self._unsubscribe_retention()
+        if self._prune_handle is not None:
+            self._prune_handle.cancel()
+        if self._smtp is not None:
+            await self._smtp.stop()
+        if self._http is not None:
+            self._http.should_exit = True
+            if self._http_ticker is not None:
+                await self._http_ticker
+            await self._http.shutdown(sockets=[self._http_socket] if self._http_socket else None)
+        if self.context is not None:
+            self.context.store.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        self._smtp = self._http = self._http_ticker = self._prune_handle = None
+        self._unsubscribe_retention = self._scratch = None
+
+
+def bind_tcp(address: HostPort) -> socket.socket:
+    """A listening socket on `address` (port 0 = any free port), IPv4 or IPv6."""
+    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    sock = socket.create_server((address.host, address.port), family=family, backlog=1024)
+    sock.setblocking(False)
+    return sock

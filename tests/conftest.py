@@ -1,0 +1,82 @@
+"""Fixtures shared by the core tests: a running in-process sink and an SMTP sender."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from mailsink import MailSink
+
+
+@pytest.fixture
+def sink() -> Iterator[MailSink]:
+    with MailSink(store="memory") as running:
+        yield running
+
+
+def send(
+    sink: MailSink,
+    raw: bytes | str,
+    *,
+    mail_from: str = "sender@example.com",
+    to: list[str] | tuple[str, ...] = ("rcpt@example.com",),
+) -> None:
+    """Send one message over a real SMTP connection."""
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+        client.sendmail(mail_from, list(to), raw)
+
+
+class RunningCli:
+    """A `mailsink` process started by a test, with the addresses it printed."""
+
+    def __init__(self, process: subprocess.Popen[str], listening: dict[str, str]) -> None:
+        self.process = process
+        self.listening = listening
+
+    @property
+    def smtp(self) -> tuple[str, int]:
+        host, _, port = self.listening["SMTP"].rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def url(self) -> str:
+        return self.listening["HTTP"]
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def run_cli(*args: str, env: dict[str, str] | None = None) -> Iterator[RunningCli]:
+    """Run `python -m mailsink ARGS` until it has printed its listening lines."""
+    expected = {"SMTP"} | ({"HTTP"} if "--listen" in args else set())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailsink", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    listening: dict[str, str] = {}
+    try:
+        assert process.stdout is not None
+        while not expected <= listening.keys():
+            line = process.stdout.readline()  # blocks until a line or EOF: no polling
+            if not line:
+                raise RuntimeError(f"mailsink exited early: {process.communicate()[1]}")
+            kind, _, address = line.strip().partition(" listening on ")
+            listening[kind] = address
+        yield RunningCli(process, listening)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
