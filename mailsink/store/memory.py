@@ -1,0 +1,240 @@
+"""The memory store: everything in dicts, for tests and `--store memory`.
+
+One lock guards all state, and changes are published while it is held, so subscribers see
+changes in the order they were made. Messages live in a dict in insertion (= Seq) order, which
+gives newest-first listing by iterating it backwards; search evaluates `matches` per message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import replace
+from datetime import datetime
+from itertools import islice
+
+from mailsink.events import Change, ChangeHub, ChangeKind
+from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage, TagError
+from mailsink.store.dates import to_unix_ms
+from mailsink.store.search import SearchQuery, matches
+from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
+
+
+class MemoryStore:
+    def __init__(self, hub: ChangeHub) -> None:
+        self._hub = hub
+        self._lock = threading.RLock()
+        self._messages: dict[str, StoredMessage] = {}
+        self._raw: dict[str, bytes] = {}
+        self._tag_spellings: dict[str, str] = {}  # lower-cased tag → spelling in use
+        self._tag_counts: Counter[str] = Counter()  # lower-cased tag → messages carrying it
+        self._last_seq = 0
+        self._closed = False
+
+    def add(self, message: NewMessage) -> Future[StoredMessage]:
+        future: Future[StoredMessage] = Future()
+        with self._lock:
+            self._check_open()
+            if message.id in self._messages:
+                future.set_exception(ValueError(f"message ID {message.id!r} is already stored"))
+                return future
+            self._last_seq += 1
+            tags = clean_tags(message.summary.tags, self._tag_spellings.get)
+            stored = StoredMessage(
+                id=message.id,
+                seq=self._last_seq,
+                size=len(message.raw),
+                envelope=message.envelope,
+                summary=message.summary,
+                tags=tags,
+            )
+            self._messages[stored.id] = stored
+            self._raw[stored.id] = message.raw
+            self._count_tags(tags, 1)
+            self._hub.publish(Change(ChangeKind.NEW, ids=(stored.id,), message=stored))
+        future.set_result(stored)
+        return future
+
+    def get(self, message_id: str) -> StoredMessage | None:
+        with self._lock:
+            self._check_open()
+            return self._messages.get(message_id)
+
+    def raw(self, message_id: str) -> bytes | None:
+        with self._lock:
+            self._check_open()
+            return self._raw.get(message_id)
+
+    def search(
+        self,
+        query: SearchQuery | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = 50,
+        after_seq: int | None = None,
+        oldest_first: bool = False,
+    ) -> list[StoredMessage]:
+        with self._lock:
+            self._check_open()
+            found = self._matching(query, after_seq, oldest_first)
+            stop = None if limit is None else max(offset, 0) + max(limit, 0)
+            return list(islice(found, max(offset, 0), stop))
+
+    def count(self, query: SearchQuery | None = None) -> MailboxCounts:
+        with self._lock:
+            self._check_open()
+            total = unread = 0
+            for stored in self._matching(query, None, oldest_first=True):
+                total += 1
+                unread += not stored.read
+            return MailboxCounts(total, unread)
+
+    def delete(self, message_ids: Iterable[str]) -> list[str]:
+        with self._lock:
+            self._check_open()
+            deleted = self._remove(message_ids)
+            if deleted:
+                self._hub.publish(Change(ChangeKind.DELETE, ids=tuple(deleted)))
+            return deleted
+
+    def delete_all(self) -> None:
+        with self._lock:
+            self._check_open()
+            self._messages.clear()
+            self._raw.clear()
+            self._tag_spellings.clear()
+            self._tag_counts.clear()
+            self._hub.publish(Change(ChangeKind.TRUNCATE))
+
+    def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
+        with self._lock:
+            self._check_open()
+            candidates = self._messages.keys() if message_ids is None else message_ids
+            changed = [
+                message_id
+                for message_id in dict.fromkeys(candidates)
+                if (stored := self._messages.get(message_id)) is not None and stored.read != read
+            ]
+            for message_id in changed:
+                self._messages[message_id] = replace(self._messages[message_id], read=read)
+            if changed:
+                self._hub.publish(Change(ChangeKind.UPDATE, ids=tuple(changed), read=read))
+            return changed
+
+    def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
+        with self._lock:
+            self._check_open()
+            cleaned = clean_tags(tags, self._tag_spellings.get)
+            targets = [i for i in dict.fromkeys(message_ids) if i in self._messages]
+            for message_id in targets:
+                self._retag(message_id, cleaned)
+            if targets:
+                self._hub.publish(Change(ChangeKind.UPDATE, ids=tuple(targets), tags=cleaned))
+
+    def tags(self) -> dict[str, int]:
+        with self._lock:
+            self._check_open()
+            names = sorted(self._tag_spellings.values(), key=tag_sort_key)
+            return {name: self._tag_counts[name.lower()] for name in names}
+
+    def rename_tag(self, old: str, new: str) -> None:
+        with self._lock:
+            self._check_open()
+            current = self._existing_tag(old)
+            renamed = clean_tag(new)
+            if not renamed:
+                raise TagError(f"invalid tag name: {new}")
+            if renamed.lower() != current.lower() and renamed.lower() in self._tag_spellings:
+                raise TagError(f"tag already exists: {new}")
+            self._replace_tag(current, renamed)
+
+    def delete_tag(self, tag: str) -> None:
+        with self._lock:
+            self._check_open()
+            self._replace_tag(self._existing_tag(tag), None)
+
+    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
+        with self._lock:
+            self._check_open()
+            doomed: list[str] = []
+            if older_than is not None:
+                bound = to_unix_ms(older_than)
+                doomed += [s.id for s in self._messages.values() if to_unix_ms(s.received) < bound]
+            excess = len(self._messages) - len(doomed) - max_count
+            if max_count > 0 and excess > 0:
+                kept = (i for i in self._messages if i not in set(doomed))
+                doomed += islice(kept, excess)
+            deleted = self._remove(doomed)
+            if deleted:
+                self._hub.publish(Change(ChangeKind.PRUNE, ids=tuple(deleted)))
+            return deleted
+
+    def size_on_disk(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._messages.clear()
+            self._raw.clear()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the message store is closed")
+
+    def _matching(
+        self, query: SearchQuery | None, after_seq: int | None, oldest_first: bool
+    ) -> Iterator[StoredMessage]:
+        ordered = self._messages.values() if oldest_first else reversed(self._messages.values())
+        for stored in ordered:
+            if after_seq is not None and stored.seq <= after_seq:
+                if oldest_first:
+                    continue
+                return
+            if matches(query, stored):
+                yield stored
+
+    def _remove(self, message_ids: Iterable[str]) -> list[str]:
+        deleted = []
+        for message_id in dict.fromkeys(message_ids):
+            stored = self._messages.pop(message_id, None)
+            if stored is not None:
+                del self._raw[message_id]
+                self._count_tags(stored.tags, -1)
+                deleted.append(message_id)
+        return deleted
+
+    def _count_tags(self, tags: Iterable[str], delta: int) -> None:
+        for tag in tags:
+            key = tag.lower()
+            self._tag_counts[key] += delta
+            if self._tag_counts[key] > 0:
+                self._tag_spellings.setdefault(key, tag)
+            else:
+                del self._tag_counts[key]
+                del self._tag_spellings[key]
+
+    def _retag(self, message_id: str, tags: tuple[str, ...]) -> None:
+        stored = self._messages[message_id]
+        self._count_tags(stored.tags, -1)
+        self._count_tags(tags, 1)
+        self._messages[message_id] = replace(stored, tags=tags)
+
+    def _existing_tag(self, name: str) -> str:
+        spelling = self._tag_spellings.get(name.lower())
+        if spelling is None:
+            raise TagError(f"tag not found: {name}")
+        return spelling
+
+    def _replace_tag(self, current: str, replacement: str | None) -> None:
+        """Rename `current` to `replacement` (or remove it when None) on every message."""
+        key = current.lower()
+        affected = [s.id for s in self._messages.values() if key in (t.lower() for t in s.tags)]
+        for message_id in affected:
+            others = [t for t in self._messages[message_id].tags if t.lower() != key]
+            if replacement is not None:
+                others.append(replacement)
+            self._retag(message_id, tuple(sorted(others, key=tag_sort_key)))
+        self._hub.publish(Change(ChangeKind.PRUNE, ids=tuple(affected)))
