@@ -3,7 +3,7 @@
 
 /**
  * el("a", {class: "x", href: url, text: "label", onclick: fn}, child, "text child")
- * Keys: `class`, `text` (textContent), `dataset` (object), `on<event>` (listener),
+ * Keys: `class`, `text` (textContent), `dataset` and `style` (objects), `on<event>` (listener),
  * `hidden`/`checked`/`disabled` (properties); everything else is set with setAttribute.
  * `null`/`undefined`/`false` attribute values are skipped.
  */
@@ -14,6 +14,7 @@ export function el(tag, props = {}, ...children) {
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "style") Object.assign(node.style, value);
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else if (key === "hidden" || key === "checked" || key === "disabled") node[key] = value;
     else node.setAttribute(key, value === true ? "" : String(value));

@@ -88,6 +88,6 @@ function qBytes(text) {
   return new Uint8Array(bytes);
 }
 
-/** "1 message", "2 messages". */
-export const plural = (count, word) =>
-  `${count.toLocaleString()} ${word}${count === 1 ? "" : "s"}`;
+/** "1 message", "2 messages", "2 matches". */
+export const plural = (count, word, pluralWord = `${word}s`) =>
+  `${count.toLocaleString()} ${count === 1 ? word : pluralWord}`;

@@ -14,6 +14,9 @@ import pytest
 
 from mailsink import MailSink
 
+# pytester drives the pytest plugin's tests (tests/plugin); pytest allows this only here.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def sink() -> Iterator[MailSink]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from mailsink.message.headers import decode_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +17,78 @@ class Address:
 
     name: str
     address: str
+
+
+# Tokens of an address list: quoted strings, comments, <angle addresses>, separators, words.
+# Unterminated quotes, comments and brackets run to the end rather than failing.
+_TOKEN = re.compile(
+    r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|<[^<>]*>?|[,:;]|[^",:;<(]+|[^,]', re.S
+)
+_ADDR_SPEC = re.compile(r'(?:[^\s@"<>(),;:]+|"(?:[^"\\]|\\.)*")@[^\s@"<>(),;:]+')
+
+
+def parse_address_list(value: str) -> list[Address]:
+    """Addresses of a To/Cc/From-style field (already unfolded, encoded words not yet decoded).
+
+    Forgiving: groups (`team: a@x, b@y;`) give their members, a comment names a bare address
+    (`a@x (Alice)`), and a piece that holds no usable address becomes `Address(name=<the
+    piece, decoded>, address="")` instead of failing the whole field.
+    """
+    if not value or value.isspace():
+        return []
+    addresses: list[Address] = []
+    piece: list[str] = []
+    for token in _TOKEN.findall(value):
+        if token == ",":
+            _add_piece(piece, addresses)
+            piece = []
+        elif token == ":" and not any(t.startswith("<") for t in piece):
+            piece = []  # a group's display name: its members follow
+        elif token == ";":
+            _add_piece(piece, addresses)
+            piece = []
+        else:
+            piece.append(token)
+    _add_piece(piece, addresses)
+    return addresses
+
+
+def _add_piece(tokens: list[str], addresses: list[Address]) -> None:
+    text = "".join(tokens).strip()
+    if not text:
+        return
+    angle = next((t for t in reversed(tokens) if t.startswith("<")), None)
+    if angle is not None:
+        spec = angle[1:-1] if angle.endswith(">") else angle[1:]
+        spec = spec.rsplit(":", 1)[-1].strip()  # drop an obsolete source route
+        name_tokens = [t for t in tokens if t is not angle and not t.startswith("(")]
+        name = _display_name(name_tokens)
+        if not name:
+            name = _display_name([t[1:-1] for t in tokens if t.startswith("(")])
+    else:
+        words = [t for t in tokens if not t.startswith("(")]
+        spec = "".join(words).strip()
+        name = _display_name([t[1:-1] for t in tokens if t.startswith("(")])
+    if _ADDR_SPEC.fullmatch(spec):
+        addresses.append(Address(name=name, address=_unquote_local_part(spec)))
+    else:
+        addresses.append(Address(name=decode_words(text), address=""))
+
+
+def _display_name(tokens: list[str]) -> str:
+    parts = []
+    for token in tokens:
+        if token.startswith('"'):
+            token = token[1:-1] if len(token) > 1 and token.endswith('"') else token[1:]
+            token = re.sub(r"\\(.)", r"\1", token)
+        parts.append(token)
+    return " ".join(decode_words(" ".join(parts)).split())
+
+
+def _unquote_local_part(spec: str) -> str:
+    if not spec.startswith('"'):
+        return spec
+    local, _, domain = spec.rpartition("@")
+    inner = re.sub(r"\\(.)", r"\1", local[1:-1])
+    # A quoted local part that needs no quotes is written without them, as Go does.
+    return f"{inner}@{domain}" if _ADDR_SPEC.fullmatch(f"{inner}@{domain}") else spec

@@ -6,10 +6,18 @@ listing and search need); the full MIME tree is parsed on demand by `mailsink.me
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
-from mailsink.message.address import Address
+from mailsink.message.address import Address, parse_address_list
+from mailsink.message.envelope import Envelope
+from mailsink.message.headers import HeaderMap, unfold
+from mailsink.message.html_text import strip_html
+from mailsink.message.mime import ParsedMessage, parse_message
+from mailsink.message.standards import eight_bit_problem, header_problems, line_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +30,183 @@ class MessageSummary:
     reply_to: tuple[Address, ...]
     subject: str  # RFC 2047-decoded
     date: datetime | None  # the Date header (its own offset kept); None if missing or unparseable
-    snippet: str  # Mailpit's snippet: collapsed text of the HTML (else text) part, 200 bytes + "..."
+    snippet: str  # Mailpit's snippet: one line of the HTML (else text) body, 200 bytes + "..."
     attachments: int  # count of attachment parts
     inlines: int  # count of inline parts (Content-ID images in multipart/related, …)
     tags: tuple[str, ...]  # tags the message asks for: X-Tags header, plus-addressing
     search_text: str  # cleaned, lower-cased text that bare search words match (Mailpit §5)
     warnings: tuple[str, ...]  # standards warnings (CONTRACT §2)
+
+
+def summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
+    """Everything listing and search need, from the exact bytes; never raises.
+
+    The part tree is scanned without decoding anything but the text and HTML bodies, so a small
+    message costs well under a millisecond (it runs on the SMTP session's event loop).
+    """
+    try:
+        return _summarize(raw, envelope)
+    except Exception as error:  # a bug must not cost the message: store it with what we know
+        return _unreadable(raw, envelope, error)
+
+
+def _summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
+    parsed = parse_message(raw)
+    headers = parsed.headers
+    from_list = _addresses(headers, "From")
+    to = _addresses(headers, "To")
+    cc = _addresses(headers, "Cc")
+    reply_to = _addresses(headers, "Reply-To")
+    bcc_header = _addresses(headers, "Bcc")
+    bcc_envelope = envelope_only_recipients(envelope, (*to, *cc, *bcc_header))
+    bcc = (*bcc_header, *bcc_envelope)
+    if from_list:
+        from_: Address | None = from_list[0]
+    else:
+        from_ = Address("", "") if "From" in headers else None
+
+    text, html = parsed.text, parsed.html
+    warnings = [
+        *line_problems(raw),
+        *filter(None, [eight_bit_problem(raw, envelope.mail_from_params)]),
+        *header_problems(headers, {"From": from_list, "To": to, "Cc": cc, "Reply-To": reply_to}),
+        *parsed.warnings,
+    ]
+    return MessageSummary(
+        message_id=(headers.get("Message-ID") or "").strip().strip("<>"),
+        from_=from_,
+        to=tuple(to),
+        cc=tuple(cc),
+        bcc=bcc,
+        reply_to=tuple(reply_to),
+        subject=headers.get("Subject") or "",
+        date=parse_date(headers.get("Date")),
+        snippet=make_snippet(text, html),
+        attachments=len(parsed.attachments),
+        inlines=len(parsed.inlines),
+        tags=requested_tags(headers, (*to, *cc, *bcc, *from_list)),
+        search_text=_search_text(parsed, envelope, bcc_envelope),
+        warnings=tuple(warnings),
+    )
+
+
+def _addresses(headers: HeaderMap, name: str) -> list[Address]:
+    """Every address of every `name` field (a repeated To is read, not dropped)."""
+    return [
+        address for raw in headers.get_all_raw(name) for address in parse_address_list(unfold(raw))
+    ]
+
+
+def envelope_only_recipients(envelope: Envelope, shown: Iterable[Address]) -> list[Address]:
+    """RCPT TO addresses that no To/Cc/Bcc field shows (case-insensitively), each once."""
+    seen = {address.address.lower() for address in shown if address.address}
+    hidden: list[Address] = []
+    for rcpt in envelope.rcpt_tos:
+        key = rcpt.lower()
+        if rcpt and key not in seen:
+            seen.add(key)
+            hidden.append(Address("", rcpt))
+    return hidden
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """The Date field as an aware datetime with its own offset (no zone or -0000: UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+SNIPPET_BYTES = 200
+
+
+def make_snippet(text: str, html: str) -> str:
+    """Mailpit's snippet: the HTML body as one line of text (else the text body), cut at 200
+    bytes (on a character boundary) with "..." appended. Unlike Mailpit, an HTML body with no
+    text at all (only an image) falls back to the text body."""
+    line = _one_line(strip_html(html)) if html.strip() else ""
+    if not line:
+        line = _one_line(text)
+    data = line.encode("utf-8")
+    if len(data) <= SNIPPET_BYTES:
+        return line
+    return data[:SNIPPET_BYTES].decode("utf-8", "ignore") + "..."
+
+
+def _one_line(text: str) -> str:
+    """The text with whitespace collapsed, but only as much of it as a snippet can show."""
+    take = 1024
+    while True:
+        line = " ".join(text[:take].replace("\ufeff", " ").split())
+        if take >= len(text) or len(line) > SNIPPET_BYTES:
+            return line
+        take *= 4
+
+
+_PLUS_ADDRESS = re.compile(r"^(.*?)\+(.*?)@", re.S)
+
+
+def requested_tags(headers: HeaderMap, addresses: Iterable[Address]) -> tuple[str, ...]:
+    """Tags from `X-Tags` (comma-separated) and plus-addressing (`app+signup@x` → `signup`,
+    `a+b+c@x` → `b`, `c`), as Mailpit reads them; each once (case-insensitively), in the order
+    found. The store cleans them (`mailsink.store.tags`)."""
+    found: list[str] = []
+    for value in headers.get_all("X-Tags"):
+        found.extend(value.split(","))
+    for address in addresses:
+        plus = _PLUS_ADDRESS.match(address.address)
+        if plus is not None:
+            found.extend(plus.group(2).split("+"))
+    unique: dict[str, str] = {}
+    for tag in found:
+        tag = " ".join(tag.split())
+        if tag:
+            unique.setdefault(tag.lower(), tag)
+    return tuple(unique.values())
+
+
+# Line breaks and tabs are whitespace to `str.split` already.
+_SEARCH_SEPARATORS = str.maketrans(dict.fromkeys('<>",;()\ufeff', " "))
+
+
+def clean_search_text(text: str) -> str:
+    """Mailpit's `cleanString`, for stored search text and search words alike."""
+    return " ".join(text.translate(_SEARCH_SEPARATORS).lower().split())
+
+
+def _search_text(parsed: ParsedMessage, envelope: Envelope, bcc_envelope: list[Address]) -> str:
+    """Reference §5: address and subject fields, Return-Path (Mailpit writes MAIL FROM there),
+    the HTML body as text with its link URLs (else the text body), attachment file names."""
+    headers = parsed.headers
+    pieces = [headers.get(name) or "" for name in ("From", "Subject", "To", "Cc", "Bcc")]
+    pieces.extend(address.address for address in bcc_envelope)
+    pieces.append(headers.get("Reply-To") or "")
+    return_path = f"<{envelope.mail_from}>" if envelope.mail_from else headers.get("Return-Path")
+    pieces.append(return_path or "")
+    body = strip_html(parsed.html, include_links=True) if parsed.html else ""
+    pieces.append(body or parsed.text)
+    pieces.extend(part.filename for part in parsed.attachments)
+    return clean_search_text(" ".join(pieces))
+
+
+def _unreadable(raw: bytes, envelope: Envelope, error: Exception) -> MessageSummary:
+    bcc = tuple(Address("", rcpt) for rcpt in envelope.rcpt_tos if rcpt)
+    return MessageSummary(
+        message_id="",
+        from_=None,
+        to=(),
+        cc=(),
+        bcc=bcc,
+        reply_to=(),
+        subject="",
+        date=None,
+        snippet="",
+        attachments=0,
+        inlines=0,
+        tags=(),
+        search_text=clean_search_text(" ".join([envelope.mail_from, *envelope.rcpt_tos])),
+        warnings=(f"the message could not be read ({type(error).__name__}: {error})",),
+    )

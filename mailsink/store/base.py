@@ -20,6 +20,11 @@ from mailsink.message.summary import MessageSummary
 from mailsink.store.search import SearchQuery
 
 
+class TagError(ValueError):
+    """A tag rename or delete that cannot be done; the text is Mailpit's 400 answer
+    (`tag not found: x`, `tag already exists: x`, `invalid tag name: x`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewMessage:
     """A message as ingest hands it to the store: ID chosen, bytes exact, summary parsed."""
@@ -98,9 +103,13 @@ class Store(Protocol):
         """Every tag in use and how many messages carry it, ordered by name case-insensitively."""
         ...
 
-    def rename_tag(self, old: str, new: str) -> None: ...
+    def rename_tag(self, old: str, new: str) -> None:
+        """Rename a tag on every message (`old` matched case-insensitively); raises `TagError`."""
+        ...
 
-    def delete_tag(self, tag: str) -> None: ...
+    def delete_tag(self, tag: str) -> None:
+        """Remove a tag from every message (messages kept); raises `TagError` if unknown."""
+        ...
 
     def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
         """Retention: delete the oldest beyond `max_count` and those received before

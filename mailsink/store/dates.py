@@ -43,7 +43,9 @@ _WEEKDAYS = re.compile(
     r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(day|nesday|urday|sday)?\b\.?"
 )
 _DATE_TIME_T = re.compile(r"(\d)t(\d)")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(am|pm)?|(\d{1,2})\s*(am|pm)")
+_TIME = re.compile(
+    r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(am|pm)?|(\d{1,2})\s*(am|pm)"
+)
 _ZONE = re.compile(r"(?:\s*(z|utc|gmt)|\s*([+-])(\d{2}):?(\d{2}))$")
 _PARTS = re.compile(r"[a-z]+|\d+")
 
@@ -82,7 +84,14 @@ def _from_digits(text: str, tz: str | None) -> datetime | None:
         case 13:
             return _EPOCH + int(text) * _ONE_MS
         case 4 | 6 | 8 | 12 | 14:
-            fields = (text[:4], text[4:6] or "1", text[6:8] or "1", text[8:10] or "0", text[10:12] or "0", text[12:14] or "0")
+            fields = (
+                text[:4],
+                text[4:6] or "1",
+                text[6:8] or "1",
+                text[8:10] or "0",
+                text[10:12] or "0",
+                text[12:14] or "0",
+            )
             try:
                 return _localize(datetime(*map(int, fields)), None, tz)
             except ValueError:
@@ -92,8 +101,10 @@ def _from_digits(text: str, tz: str | None) -> datetime | None:
 
 def _take_zone(text: str) -> tuple[str, tzinfo | None]:
     found = _ZONE.search(text)
-    # A bare "-0500" after a date like "2024-01" would be ambiguous; a zone needs a clock before it.
-    if found is None or ":" not in text[: found.start()] and found[1] is None:
+    if found is None:
+        return text, None
+    # A numeric offset counts only after a clock: in "2024-01-0200" it would be part of the date.
+    if found[1] is None and ":" not in text[: found.start()]:
         return text, None
     if found[1] is not None:
         return text[: found.start()], UTC
@@ -122,7 +133,11 @@ def _take_time(text: str) -> tuple[str, tuple[int, int, int, int] | None]:
 def _read_date(parts: list[str]) -> tuple[int, int, int] | None:
     """(year, month, day) from the date's words and numbers, or None."""
     months = [_MONTHS[p] for p in parts if p in _MONTHS]
-    words = [p for p in parts if p.isalpha() and p not in _MONTHS and p not in ("st", "nd", "rd", "th", "of")]
+    words = [
+        p
+        for p in parts
+        if p.isalpha() and p not in _MONTHS and p not in ("st", "nd", "rd", "th", "of")
+    ]
     numbers = [p for p in parts if p.isdigit()]
     if words or len(months) > 1:
         return None

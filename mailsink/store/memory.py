@@ -164,8 +164,8 @@ class MemoryStore:
                 doomed += [s.id for s in self._messages.values() if to_unix_ms(s.received) < bound]
             excess = len(self._messages) - len(doomed) - max_count
             if max_count > 0 and excess > 0:
-                kept = (i for i in self._messages if i not in set(doomed))
-                doomed += islice(kept, excess)
+                expired = set(doomed)
+                doomed += islice((i for i in self._messages if i not in expired), excess)
             deleted = self._remove(doomed)
             if deleted:
                 self._hub.publish(Change(ChangeKind.PRUNE, ids=tuple(deleted)))
@@ -237,4 +237,6 @@ class MemoryStore:
             if replacement is not None:
                 others.append(replacement)
             self._retag(message_id, tuple(sorted(others, key=tag_sort_key)))
+        if replacement is not None and affected:
+            self._tag_spellings[replacement.lower()] = replacement
         self._hub.publish(Change(ChangeKind.PRUNE, ids=tuple(affected)))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # Mailpit's cleanString: these characters become spaces, whitespace collapses, text lower-cases.
 _CLEAN_CHARS = re.compile(r'\r?\n|\t|[<>",;()\ufeff]')
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _SIZE = re.compile(r"^(\d+)(\.\d+)?\s?([a-z]{1,2})?$")
 _SIZE_UNITS = {"": 1, "k": 1024, "kb": 1024, "m": 1024 * 1024, "mb": 1024 * 1024}
 
@@ -115,7 +116,7 @@ def parse_search_query(text: str, tz: str | None = None) -> SearchQuery:
     """Parse Mailpit's query language; `tz` (an IANA name) is the zone for dates in `before:`
     and `after:` (server local time when None or unknown). Never raises."""
     terms: list[Term] = []
-    for token in split_tokens(text):
+    for token in split_tokens(without_surrogates(text)):
         term = _parse_token(token, tz)
         if term is not None:
             terms.append(term)
@@ -161,7 +162,7 @@ _FLAGS = {
 }
 
 
-def _parse_token(token: str, tz: str | None) -> Term | None:  # noqa: PLR0911 (one case per keyword)
+def _parse_token(token: str, tz: str | None) -> Term | None:
     if not clean_search_value(token):
         return None
     negated = len(token) > 1 and token[0] in "-!"
@@ -175,7 +176,9 @@ def _parse_token(token: str, tz: str | None) -> Term | None:  # noqa: PLR0911 (o
         if lowered.startswith(prefix):
             raw_value = token[len(prefix) :]
             # Mailpit matches subjects with the value as typed (LIKE is case-insensitive).
-            value = raw_value.lower() if field is TextField.SUBJECT else clean_search_value(raw_value)
+            value = (
+                raw_value.lower() if field is TextField.SUBJECT else clean_search_value(raw_value)
+            )
             return TextTerm(field, value, negated) if value else None
     if lowered.startswith("tag:"):
         name = clean_search_value(token[4:])
@@ -200,9 +203,10 @@ def _parse_token(token: str, tz: str | None) -> Term | None:  # noqa: PLR0911 (o
 def parse_size(text: str) -> int:
     """`2kb` → 2048, `1.5m` → 1572864, `300` → 300; 0 when it is not a size (Mailpit's rule)."""
     found = _SIZE.match(text.lower())
-    if found is None or found[3] is not None and found[3] not in _SIZE_UNITS:
+    unit = found and (found[3] or "")
+    if found is None or unit not in _SIZE_UNITS:
         return 0
-    return int(float(found[1] + (found[2] or "")) * _SIZE_UNITS[found[3] or ""])
+    return int(float(found[1] + (found[2] or "")) * _SIZE_UNITS[unit])
 
 
 def address_search_text(addresses: tuple[Address, ...]) -> str:
@@ -219,8 +223,11 @@ def matches(query: SearchQuery | None, stored: StoredMessage) -> bool:
 
 def _term_matches(term: Term, stored: StoredMessage) -> bool:
     match term:
+        case TextTerm(TextField.ADDRESSED, value, negated):
+            found = any(value in field_text(f, stored.summary) for f in ADDRESS_FIELDS)
+            return found != negated
         case TextTerm(field, value, negated):
-            return (value in _field_text(field, stored)) != negated
+            return (value in field_text(field, stored.summary)) != negated
         case TagTerm(name, negated):
             return any(tag.lower() == name for tag in stored.tags) != negated
         case FlagTerm(flag, negated):
@@ -233,18 +240,24 @@ def _term_matches(term: Term, stored: StoredMessage) -> bool:
     raise AssertionError(f"unknown search term {term!r}")
 
 
-def _field_text(field: TextField, stored: StoredMessage) -> str:
-    summary = stored.summary
+def field_text(field: TextField, summary: MessageSummary) -> str:
+    """The lower-cased text a text term on `field` looks in (not ADDRESSED: that is any of
+    the address fields). Stores that index text store exactly this."""
     match field:
         case TextField.TEXT:
-            return summary.search_text
+            text = summary.search_text
         case TextField.SUBJECT:
-            return summary.subject.lower()
+            text = summary.subject.lower()
         case TextField.MESSAGE_ID:
-            return summary.message_id.lower()
-        case TextField.ADDRESSED:
-            return "\n".join(_field_text(f, stored) for f in ADDRESS_FIELDS)
-    return address_search_text(address_list(field, summary))
+            text = summary.message_id.lower()
+        case _:
+            text = address_search_text(address_list(field, summary))
+    return without_surrogates(text)
+
+
+def without_surrogates(text: str) -> str:
+    """Lone surrogates (from undecodable bytes) replaced by U+FFFD: SQLite cannot store them."""
+    return text if text.isascii() else _SURROGATES.sub("\ufffd", text)
 
 
 def address_list(field: TextField, summary: MessageSummary) -> tuple[Address, ...]:

@@ -23,7 +23,9 @@ def tag_sort_key(tag: str) -> tuple[str, str]:
     return tag.lower(), tag
 
 
-def clean_tags(tags: Iterable[str], spelling_in_use: Callable[[str], str | None]) -> tuple[str, ...]:
+def clean_tags(
+    tags: Iterable[str], spelling_in_use: Callable[[str], str | None]
+) -> tuple[str, ...]:
     """Cleaned, de-duplicated (case-insensitively) and sorted tags.
 
     `spelling_in_use(lowered)` gives the stored spelling of a tag already in use, else None.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.requests import HTTPConnection
 
-from mailsink.context import SinkContext
+if TYPE_CHECKING:
+    from mailsink.context import SinkContext
 
 
 def sink_context(connection: HTTPConnection) -> SinkContext:

@@ -102,7 +102,9 @@ def parse_timeout(text: str | None) -> float:
     except ValueError:
         seconds = float("nan")
     if not 0 <= seconds < float("inf"):
-        raise ValueError(f"expected timeout in seconds (0 to {MAX_TIMEOUT_SECONDS:g}), got {text!r}")
+        raise ValueError(
+            f"expected timeout in seconds (0 to {MAX_TIMEOUT_SECONDS:g}), got {text!r}"
+        )
     return min(seconds, MAX_TIMEOUT_SECONDS)
 
 
@@ -110,7 +112,9 @@ def parse_since(text: str | None) -> int | None:
     if text is None or text.strip() == "":
         return None
     if not text.strip().isdigit():
-        raise ValueError(f"expected since to be a message Seq (an integer of 0 or more), got {text!r}")
+        raise ValueError(
+            f"expected since to be a message Seq (an integer of 0 or more), got {text!r}"
+        )
     return int(text)
 
 
@@ -164,7 +168,9 @@ async def _woken_before(woken: asyncio.Event, seconds: float, request: Request) 
     wake = asyncio.ensure_future(woken.wait())
     gone = asyncio.ensure_future(_client_disconnected(request))
     try:
-        done, _ = await asyncio.wait({wake, gone}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {wake, gone}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         for task in (wake, gone):
             task.cancel()

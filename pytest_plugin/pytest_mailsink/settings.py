@@ -47,21 +47,35 @@ _SHARED_OPTIONS = (
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("mailsink", "mailsink: assert on the mail your code sends")
     for name, metavar, help_text in _SHARED_OPTIONS:
-        group.addoption(f"--mailsink-{name}", dest=f"mailsink_{name}", metavar=metavar,
-                        default=None, help=f"{help_text} ini: mailsink_{name}.")
+        group.addoption(
+            f"--mailsink-{name}",
+            dest=f"mailsink_{name}",
+            metavar=metavar,
+            default=None,
+            help=f"{help_text} ini: mailsink_{name}.",
+        )
         parser.addini(f"mailsink_{name}", help_text, default=None)
     group.addoption(
-        "--mailsink-url", dest="mailsink_url", metavar="URL", default=None,
+        "--mailsink-url",
+        dest="mailsink_url",
+        metavar="URL",
+        default=None,
         help="remote mode: run the fixtures against the mailsink at URL (its HTTP API, e.g. "
         "http://127.0.0.1:8025/) instead of starting one; tests are kept apart by the addresses "
         "from mailsink_address.",
     )
     group.addoption(
-        "--mailsink-ui", dest="mailsink_ui", action="store_true", default=False,
+        "--mailsink-ui",
+        dest="mailsink_ui",
+        action="store_true",
+        default=False,
         help="also serve the web UI of the session's sink and print its URL.",
     )
     group.addoption(
-        "--mailsink-dump", dest="mailsink_dump", metavar="DIR", default=None,
+        "--mailsink-dump",
+        dest="mailsink_dump",
+        metavar="DIR",
+        default=None,
         help="write the mail of each failed test into DIR as .eml files.",
     )
 
@@ -93,8 +107,9 @@ def _value(config: pytest.Config, name: str) -> Any:
     return given if given is not None else config.getini(f"mailsink_{name}")
 
 
-def _number(config: pytest.Config, name: str, kind: type[int] | type[float], low: float,
-            high: float) -> Any:
+def _number(
+    config: pytest.Config, name: str, kind: type[int] | type[float], low: float, high: float
+) -> Any:
     text = _value(config, name)
     if text in (None, ""):
         return None
@@ -116,7 +131,9 @@ def read_settings(config: pytest.Config) -> Settings:
     if url is not None and not url.startswith(("http://", "https://")):
         raise pytest.UsageError(f"--mailsink-url: expected an http:// or https:// URL, got {url!r}")
     if url is not None and config.getoption("mailsink_ui"):
-        raise pytest.UsageError("--mailsink-ui serves a local sink; it cannot go with --mailsink-url")
+        raise pytest.UsageError(
+            "--mailsink-ui serves a local sink; it cannot go with --mailsink-url"
+        )
     dump = config.getoption("mailsink_dump")
     return Settings(
         host=_value(config, "host") or None,

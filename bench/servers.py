@@ -1,0 +1,193 @@
+"""Starting, watching and stopping the servers under test, one process each.
+
+A server announces its listeners on stdout (`SMTP listening on HOST:PORT`, `HTTP listening on
+http://HOST:PORT/`), so both binding port 0 and being ready are known from one line each, with no
+probing. It is stopped by its PID: SIGTERM, then SIGKILL if it has not exited in 10 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+SMTP_LINE = re.compile(r"^SMTP listening on (\S+):(\d+)$")
+HTTP_LINE = re.compile(r"^HTTP listening on (http://\S+?)/?$")
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    """How to start one kind of server: `argv(scratch_dir)` and whether it serves HTTP."""
+
+    name: str
+    http: bool
+
+    def argv(self, scratch: Path) -> list[str]:
+        if self.name == "mailsink":
+            return [
+                sys.executable,
+                "-m",
+                "mailsink",
+                "--smtp",
+                "127.0.0.1:0",
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                str(scratch / "bench.db"),
+            ]
+        return [sys.executable, str(BENCH / "baseline.py"), "--smtp", "127.0.0.1:0"]
+
+
+MAILSINK = ServerKind("mailsink", http=True)
+BASELINE = ServerKind("baseline", http=False)
+
+
+@dataclass
+class RunningServer:
+    kind: ServerKind
+    process: subprocess.Popen[bytes]
+    scratch: Path
+    smtp_port: int
+    http_url: str | None = None
+    stopped: bool = field(default=False)
+
+    def status_kib(self, key: str) -> int:
+        """A `/proc/PID/status` figure such as VmRSS or VmHWM, in KiB."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        raise RuntimeError(f"no {key} in /proc/{self.process.pid}/status")
+
+    def rss_mib(self) -> float:
+        return self.status_kib("VmRSS") / 1024
+
+    def reset_peak_rss(self) -> None:
+        """Make VmHWM start again from the current RSS (Linux: clear_refs 5)."""
+        with open(f"/proc/{self.process.pid}/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+
+    def database_mb(self) -> float:
+        """Size of the SQLite database with its WAL and shared-memory files, in MB."""
+        return sum(p.stat().st_size for p in self.scratch.glob("bench.db*")) / 1e6
+
+    def log_tail(self, limit: int = 3000) -> str:
+        text = (self.scratch / "server.log").read_bytes()[-limit:]
+        return text.decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        try:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(STOP_TIMEOUT)
+        finally:
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_server(kind: ServerKind, cpu: int | None) -> RunningServer:
+    """Start `kind` pinned to `cpu` (None: not pinned) and wait for its listening lines."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"bench-{kind.name}-"))
+    argv = kind.argv(scratch)
+    if cpu is not None:
+        argv = ["taskset", "-c", str(cpu), *argv]
+    with open(scratch / "server.log", "wb") as log:
+        process = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            start_new_session=True,
+        )
+    server = RunningServer(kind, process, scratch, smtp_port=0)
+    try:
+        with contextlib.closing(announced_lines(process, START_TIMEOUT)) as lines:
+            for line in lines:
+                if match := SMTP_LINE.match(line):
+                    server.smtp_port = int(match[2])
+                elif match := HTTP_LINE.match(line):
+                    server.http_url = match[1]
+                if server.smtp_port and (server.http_url or not kind.http):
+                    return server
+        exit_code = process.poll()
+        problem = (
+            f"did not announce its listeners within {START_TIMEOUT:.0f} s"
+            if exit_code is None
+            else f"exited with code {exit_code} before announcing its listeners"
+        )
+        raise RuntimeError(f"{kind.name} {problem}; its log ends with:\n{server.log_tail()}")
+    except BaseException:
+        server.stop()
+        raise
+
+
+def announced_lines(process: subprocess.Popen[bytes], timeout: float) -> Iterator[str]:
+    """Lines the process prints on stdout until `timeout` or its exit."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    pending = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not selector.select(remaining):
+                continue
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                return
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace").strip()
+
+
+def wait_for_quiet_machine(limit_percent: float = 25.0, max_wait: float = 30.0) -> float:
+    """Wait (at most `max_wait` s) until other processes use under `limit_percent` of one core.
+
+    The machine may be shared; a run that starts while something else is busy measures that
+    something too. Returns the last sample, in percent of one core.
+    """
+    deadline = time.monotonic() + max_wait
+    while True:
+        before = busy_cpu_seconds()
+        time.sleep(0.5)
+        percent = 100 * (busy_cpu_seconds() - before) / 0.5
+        if percent <= limit_percent or time.monotonic() > deadline:
+            return percent
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+            int, stat.readline().split()[1:9]
+        )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")

@@ -1,0 +1,279 @@
+// mailsink web UI: wires the inbox, the message view, the live events and the chrome together.
+// Plain ES modules, no build step; every request goes to the public API relative to the page.
+
+import { api } from "./api.js";
+import { showUnread } from "./badge.js";
+import { $ } from "./dom.js";
+import { askRelease, confirmAction, openDialog, SmtpErrors, toast } from "./dialogs.js";
+import { connectEvents } from "./events.js";
+import { plural } from "./format.js";
+import { Inbox } from "./inbox.js";
+import { bindKeys } from "./keyboard.js";
+import { MessageView } from "./message.js";
+import { navigate, parseRoute, routeHash } from "./router.js";
+import { initTheme } from "./theme.js";
+
+const SEARCH_DELAY_MS = 250;
+
+const settings = { label: "", relay: null, hideDeleteAll: false };
+let route = parseRoute();
+
+const inbox = new Inbox({
+  grid: $("message-grid"),
+  spacer: $("grid-spacer"),
+  empty: $("list-empty"),
+  onOpen: (id) => go({ messageId: id, query: route.query }),
+  onChange: updateChrome,
+  onError: (error) => toast(`Could not load messages: ${error.message}`),
+});
+
+const view = new MessageView($("message-pane"), $("message-placeholder"), {
+  back: () => go({ query: route.query }),
+  move: (delta) => moveSelection(delta, true),
+  remove: (id) => removeOne(id),
+  release: (message) => release(message),
+  copyLink: (id) => copyLink(id),
+  notify: toast,
+  readChanged: (id, read) => inbox.messageUpdated({ ID: id, Read: read }),
+  relayEnabled: () => Boolean(settings.relay?.Enabled),
+});
+
+const errors = new SmtpErrors();
+
+// ---- routing --------------------------------------------------------------------------
+
+function go(next, options) {
+  navigate(next, options);
+  apply(parseRoute());
+}
+
+/** Make the page show `next` (idempotent: called on every hash change). */
+function apply(next) {
+  route = next;
+  const search = $("search-input");
+  if (document.activeElement !== search) search.value = route.query;
+  inbox.openId = route.messageId;
+  inbox.show(route.query);
+  $("layout").classList.toggle("reading", Boolean(route.messageId));
+  if (route.messageId) {
+    if (view.currentId !== route.messageId) {
+      inbox.selectId(route.messageId);
+      view.show(route.messageId);
+    }
+  } else if (view.currentId) {
+    view.close();
+    $("message-grid").focus({ preventScroll: true });
+  }
+  inbox.render();
+}
+
+window.addEventListener("hashchange", () => apply(parseRoute()));
+
+// ---- search ---------------------------------------------------------------------------
+
+let searchTimer = null;
+$("search-input").addEventListener("input", (event) => {
+  clearTimeout(searchTimer);
+  const query = event.target.value.trim();
+  searchTimer = setTimeout(() => go({ query }, { replace: true }), SEARCH_DELAY_MS);
+});
+$("search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(searchTimer);
+  go({ query: $("search-input").value.trim() });
+});
+
+// ---- chrome: counts, title, toolbar, tags ---------------------------------------------
+
+function updateChrome() {
+  $("list-count").textContent = inbox.countText();
+  showUnread(inbox.mailboxUnread, settings.label);
+  const checked = inbox.checked.size;
+  $("selection-actions").hidden = checked === 0;
+  $("all-actions").hidden = checked > 0;
+  $("all-delete").hidden = settings.hideDeleteAll;
+  $("all-delete").textContent = route.query ? "Delete results" : "Delete all";
+  $("all-read").textContent = route.query ? "Mark results read" : "Mark all read";
+  $("all-delete").disabled = inbox.total === 0;
+  const selectAll = $("select-all");
+  selectAll.checked = checked > 0 && checked >= inbox.rows.size;
+  selectAll.indeterminate = checked > 0 && checked < inbox.rows.size;
+  inbox.renderTags($("tag-bar"), (tag) => go({ query: `tag:"${tag}"` }));
+}
+
+$("select-all").addEventListener("change", (event) => inbox.checkAllLoaded(event.target.checked));
+
+// ---- actions --------------------------------------------------------------------------
+
+async function run(action, failure) {
+  try {
+    return await action();
+  } catch (error) {
+    toast(`${failure}: ${error.message}`);
+    return undefined;
+  }
+}
+
+async function removeOne(id) {
+  const index = inbox.indexOf(id);
+  const neighbour = inbox.rows.get(index + 1) || inbox.rows.get(index - 1);
+  await run(() => api.remove([id]), "Could not delete");
+  if (route.messageId === id) {
+    go({ messageId: neighbour?.ID ?? null, query: route.query }, { replace: true });
+  }
+}
+
+async function removeChecked() {
+  const ids = [...inbox.checked];
+  if (ids.length === 0) return;
+  if (
+    ids.length > 1 &&
+    !(await confirmAction("Delete messages", `Delete ${plural(ids.length, "message")}?`, "Delete"))
+  ) {
+    return;
+  }
+  await run(() => api.remove(ids), "Could not delete");
+  inbox.checkAllLoaded(false);
+  if (ids.includes(route.messageId)) go({ query: route.query }, { replace: true });
+}
+
+async function removeAll() {
+  const query = route.query;
+  const text = query
+    ? `Delete all ${plural(inbox.total, "message")} matching “${query}”?`
+    : `Delete all ${plural(inbox.total, "message")}? This cannot be undone.`;
+  if (!(await confirmAction(query ? "Delete results" : "Delete all messages", text, "Delete"))) return;
+  await run(() => (query ? api.removeSearch(query) : api.removeAll()), "Could not delete");
+  inbox.scheduleRefresh();
+  if (route.messageId) go({ query }, { replace: true });
+}
+
+async function markChecked(read) {
+  const ids = [...inbox.checked];
+  await run(() => api.setRead(ids, read), "Could not change read state");
+  inbox.checkAllLoaded(false);
+}
+
+async function markAllRead() {
+  const query = route.query;
+  await run(() => (query ? api.setReadSearch(query, true) : api.setReadAll(true)), "Could not mark read");
+  inbox.scheduleRefresh(); // a bulk change is announced by `stats` only
+}
+
+function release(message) {
+  const relay = settings.relay;
+  const recipients = (message.Envelope?.RcptTo || []).map((r) => r.Address).filter(Boolean);
+  askRelease(recipients, `Relay through ${relay.SMTPServer || "the configured server"}.`, async (to) => {
+    await api.release(message.ID, to);
+    toast(`Released to ${to.join(", ")}`);
+  });
+}
+
+async function copyLink(id) {
+  const link = new URL(routeHash({ messageId: id }), location.href).href;
+  try {
+    await navigator.clipboard.writeText(link);
+    toast("Link copied");
+  } catch {
+    toast(link);
+  }
+}
+
+$("selected-read").addEventListener("click", () => markChecked(true));
+$("selected-unread").addEventListener("click", () => markChecked(false));
+$("selected-delete").addEventListener("click", removeChecked);
+$("all-read").addEventListener("click", markAllRead);
+$("all-delete").addEventListener("click", removeAll);
+$("shortcuts-button").addEventListener("click", () => openDialog("shortcuts-dialog"));
+
+// ---- keyboard -------------------------------------------------------------------------
+
+async function moveSelection(delta, open) {
+  const id = await inbox.move(delta);
+  if (id && (open || route.messageId)) go({ messageId: id, query: route.query });
+}
+
+function selectedSummary() {
+  return inbox.selectedId ? inbox.summary(inbox.selectedId) : null;
+}
+
+bindKeys({
+  next: () => moveSelection(1, false),
+  previous: () => moveSelection(-1, false),
+  open: () => inbox.selectedId && go({ messageId: inbox.selectedId, query: route.query }),
+  back: () => route.messageId && go({ query: route.query }),
+  toggleCheck: () => inbox.selectedId && inbox.toggleChecked(inbox.selectedId),
+  toggleRead: () => {
+    const summary = selectedSummary();
+    if (summary) run(() => api.setRead([summary.ID], !summary.Read), "Could not change read state");
+  },
+  remove: () => {
+    if (inbox.checked.size > 0) removeChecked();
+    else if (route.messageId) removeOne(route.messageId);
+    else if (inbox.selectedId) removeOne(inbox.selectedId);
+  },
+  search: () => $("search-input").focus(),
+  leaveSearch: () => $("message-grid").focus(),
+  help: () => openDialog("shortcuts-dialog"),
+});
+
+// ---- live events ----------------------------------------------------------------------
+
+let wasConnected = false;
+
+connectEvents(
+  (type, data) => {
+    switch (type) {
+      case "new":
+        inbox.messageAdded(data);
+        break;
+      case "update":
+        inbox.messageUpdated(data);
+        view.updated(data);
+        break;
+      case "delete":
+        inbox.messageDeleted(data.ID);
+        view.deleted(data.ID);
+        break;
+      case "truncate":
+        inbox.truncated();
+        if (view.currentId) view.deleted(view.currentId);
+        break;
+      case "prune":
+        inbox.scheduleRefresh();
+        break;
+      case "stats":
+        inbox.mailboxUnread = data.Unread;
+        updateChrome();
+        break;
+      case "error":
+        errors.add(data);
+        break;
+      default:
+        break;
+    }
+  },
+  (state) => {
+    const status = $("connection");
+    status.textContent = state === "open" ? "" : "Reconnecting…";
+    status.classList.toggle("offline", state !== "open");
+    if (state === "open" && wasConnected) inbox.scheduleRefresh(); // frames were missed
+    if (state === "open") wasConnected = true;
+  },
+);
+
+// ---- start ----------------------------------------------------------------------------
+
+initTheme($("theme-button"));
+api.webui().then(
+  (info) => {
+    settings.label = info.Label || "";
+    settings.relay = info.MessageRelay || null;
+    settings.hideDeleteAll = Boolean(info.HideDeleteAllButton);
+    $("app-label").textContent = settings.label;
+    updateChrome();
+    if (view.message) view.render();
+  },
+  () => {},
+);
+apply(route);

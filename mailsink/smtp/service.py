@@ -1,0 +1,145 @@
+"""The SMTP listeners: bind them, run a session per connection, stop them gracefully.
+
+`start_smtp` binds with `loop.create_server` and reads the port from the socket (aiosmtpd 1.4.6's
+`Controller` cannot bind port 0), sets up TLS, chaos and relay on the context, and returns the
+`SmtpService` whose `stop` lets transactions in flight finish before it answers `421`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable
+
+from mailsink.config import HostPort
+from mailsink.context import ListenAddress, SinkContext
+from mailsink.smtp.auth import Credentials
+from mailsink.smtp.chaos import ChaosTriggers
+from mailsink.smtp.relay import AutoRelay, Relay
+from mailsink.smtp.session import SessionPool, SmtpSession
+from mailsink.smtp.tls import server_context
+
+log = logging.getLogger(__name__)
+
+# After `421`, how long closing sessions get to flush before their connections are aborted.
+CLOSE_FLUSH_SECONDS = 1.0
+
+
+class SmtpService:
+    def __init__(
+        self,
+        servers: list[asyncio.Server],
+        pool: SessionPool,
+        auto_relay: AutoRelay | None,
+        unsubscribe: Callable[[], None] | None,
+    ) -> None:
+        self._servers = servers
+        self._pool = pool
+        self._auto_relay = auto_relay
+        self._unsubscribe = unsubscribe
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop accepting. Idle sessions get `421` at once; a session in a transaction gets
+        `grace` seconds to finish it (its `250` is sent), then `421`. Returns once every
+        connection is closed and every session task has ended."""
+        for server in self._servers:
+            server.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while True:
+            for session in list(self._pool.active):
+                if not session.in_transaction():
+                    session.shut_down()
+            remaining = deadline - loop.time()
+            if not self._pool.busy() or remaining <= 0:
+                break
+            await self._pool_changed(remaining)
+        for session in list(self._pool.active):
+            session.shut_down()
+        flush_deadline = loop.time() + CLOSE_FLUSH_SECONDS
+        while self._pool.active and (remaining := flush_deadline - loop.time()) > 0:
+            await self._pool_changed(remaining)
+        for session in list(self._pool.active):
+            session.abort()
+        await asyncio.gather(*self._pool.tasks, return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._auto_relay is not None:
+            await self._auto_relay.close()
+
+    async def _pool_changed(self, timeout: float) -> None:
+        """Wait until a session ends a transaction or disconnects, or `timeout` passes."""
+        self._pool.changed.clear()
+        try:
+            await asyncio.wait_for(self._pool.changed.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+async def start_smtp(context: SinkContext) -> SmtpService:
+    """Bind the SMTP listener (and the implicit-TLS one, if configured) and start serving."""
+    config = context.config
+    starttls = server_context(config.smtp_tls_cert, config.smtp_tls_key) if config.smtp_tls_cert else None
+    if config.smtp_require_starttls and starttls is None:
+        raise ValueError("--smtp-require-starttls needs --smtp-tls-cert (a PEM file, or auto)")
+    if config.enable_chaos:
+        context.chaos = ChaosTriggers.from_spec(config.chaos_triggers)
+    if config.smtp_relay_config is not None:
+        context.relay = Relay.from_file(config.smtp_relay_config)
+    pool = SessionPool(context, Credentials.from_config(config), starttls)
+    servers: list[asyncio.Server] = []
+    try:
+        servers.append(await _listen(pool, "SMTP", config.smtp, None))
+        if config.smtps is not None:
+            implicit = starttls or server_context(None, None)
+            servers.append(await _listen(pool, "SMTPS", config.smtps, implicit))
+    except BaseException:
+        for server in servers:
+            server.close()
+        raise
+    auto_relay, unsubscribe = None, None
+    if context.relay is not None and (context.relay.config.relay_all or context.relay.config.relay_matching):
+        auto_relay = AutoRelay(context.relay, context.store, asyncio.get_running_loop())
+        unsubscribe = context.hub.subscribe(auto_relay.on_change)
+    return SmtpService(servers, pool, auto_relay, unsubscribe)
+
+
+async def _listen(
+    pool: SessionPool, kind: str, address: HostPort, tls: ssl.SSLContext | None
+) -> asyncio.Server:
+    config = pool.context.config
+    loop = asyncio.get_running_loop()
+
+    def new_connection() -> asyncio.Protocol:
+        if config.smtp_max_connections and len(pool.active) >= config.smtp_max_connections:
+            return _TooManyConnections(pool)
+        return SmtpSession(pool, implicit_tls=tls is not None)
+
+    server = await loop.create_server(
+        new_connection, address.host, address.port, ssl=tls, backlog=1024, reuse_address=True
+    )
+    for sock in server.sockets:
+        host, port = sock.getsockname()[:2]
+        pool.context.listeners.append(ListenAddress(kind, host, port))
+    return server
+
+
+class _TooManyConnections(asyncio.Protocol):
+    """Answers a connection over `--smtp-max-connections` with `421` and closes it."""
+
+    def __init__(self, pool: SessionPool) -> None:
+        self._pool = pool
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        limit = self._pool.context.config.smtp_max_connections
+        self._pool.report(
+            transport.get_extra_info("peername"),
+            f"connection refused: already {limit} connections",
+        )
+        hostname = self._pool.context.config.smtp_hostname
+        transport.write(f"421 4.7.0 {hostname} Error: too many connections\r\n".encode())
+        transport.close()

@@ -1,0 +1,463 @@
+"""One SMTP connection: aiosmtpd's protocol with mailsink's DATA reader, AUTH, limits and replies.
+
+aiosmtpd 1.4.6 parses commands and runs STARTTLS; this subclass replaces what mailsink needs to
+behave differently (CONTRACT §3):
+- DATA is read by `mailsink.smtp.data` in large chunks, and each message goes through
+  `Ingest.deliver` before its `250`;
+- MAIL and RCPT accept and record every ESMTP parameter (aiosmtpd answers 555 to unknown ones);
+- on the implicit-TLS listener the session counts as TLS (aiosmtpd neither offers AUTH there nor
+  records TLS: upstream issues #274/#281);
+- AUTH is offered on plain connections too, without aiosmtpd's "AUTH required without TLS"
+  warning on every connection: AUTH is never required through aiosmtpd, only by `check_auth_needed`;
+- every reply carries an enhanced status code, the idle timeout answers `421` before closing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import secrets
+import ssl
+import time
+from base64 import b64decode
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope as AiosmtpdEnvelope, Session, syntax
+
+from mailsink.context import SinkContext
+from mailsink.events import Change, ChangeKind, SmtpIncident
+from mailsink.message.envelope import Envelope, Recipient
+from mailsink.message.standards import line_problems
+from mailsink.smtp.auth import Credentials
+from mailsink.smtp.data import read_data
+from mailsink.smtp.replies import ParameterError, parse_parameters, with_enhanced_code
+from mailsink.smtp.tls import tls_facts
+
+log = logging.getLogger(__name__)
+
+# The StreamReader's limit: the longest stretch `readuntil` scans in one go while reading DATA
+# (the transport pauses at twice this much unread data). Command lines are limited separately.
+READ_CHUNK = 256 * 1024
+
+
+@dataclass(slots=True)
+class SessionPool:
+    """What every session of one `SmtpService` shares, and the sessions currently connected."""
+
+    context: SinkContext
+    credentials: Credentials
+    starttls: ssl.SSLContext | None
+    active: set[SmtpSession] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)  # every session's handler task
+    # Set whenever a session ends a transaction or disconnects; `SmtpService.stop` waits on it.
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def report(self, peer: Any, reason: str) -> None:
+        """Count a refused client and publish why (Mailpit's `error` event)."""
+        self.context.stats.smtp_rejected += 1
+        incident = SmtpIncident(level="error", type="smtpd", ip=peer_host(peer), message=reason)
+        self.context.hub.publish(Change(ChangeKind.ERROR, error=incident))
+
+    def busy(self) -> list[SmtpSession]:
+        """Sessions in the middle of a transaction (between MAIL and the reply to DATA)."""
+        return [s for s in self.active if s.in_transaction()]
+
+
+class _Transaction(AiosmtpdEnvelope):
+    """aiosmtpd's envelope, with each parameter kept as sent and each recipient's own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mail_params: dict[str, str] = {}
+        self.recipients: list[Recipient] = []
+
+
+class _QuietSession(Session):
+    # aiosmtpd's smtp_AUTH sets the deprecated `login_data`, whose property logs a warning on
+    # every AUTH; a plain attribute takes its place.
+    login_data: Any = None
+
+
+class SmtpSession(SMTP):
+    command_size_limit = 2048  # RFC 5321's 512 is too tight for SMTPUTF8 addresses + DSN
+    command_size_limits: collections.defaultdict[str, int] = collections.defaultdict(
+        lambda: SmtpSession.command_size_limit
+    )
+    line_length_limit = READ_CHUNK  # aiosmtpd gives this to the StreamReader as its limit
+
+    def __init__(self, pool: SessionPool, *, implicit_tls: bool) -> None:
+        self._pool = pool
+        self._config = pool.context.config
+        super().__init__(
+            handler=None,
+            data_size_limit=self._config.smtp_max_size or None,
+            enable_SMTPUTF8=True,
+            hostname=self._config.smtp_hostname,
+            ident="ESMTP mailsink",
+            # STARTTLS is not offered on a connection that is TLS from its first byte.
+            tls_context=None if implicit_tls else pool.starttls,
+            timeout=self._config.smtp_timeout,
+            auth_require_tls=False,
+            auth_exclude_mechanism=[
+                m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m not in pool.credentials.mechanisms
+            ],
+        )
+
+    # Connection life
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self.transport is None  # STARTTLS calls this again for the TLS layer
+        super().connection_made(transport)
+        if first and self._handler_coroutine is not None:
+            self._pool.active.add(self)
+            self._pool.tasks.add(self._handler_coroutine)
+            self._handler_coroutine.add_done_callback(self._pool.tasks.discard)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        self._pool.active.discard(self)
+        self._pool.changed.set()
+
+    def _create_session(self) -> Session:
+        return _QuietSession(self.loop)
+
+    def _create_envelope(self) -> _Transaction:
+        return _Transaction()
+
+    def _set_post_data_state(self) -> None:
+        super()._set_post_data_state()
+        self._pool.changed.set()
+
+    def in_transaction(self) -> bool:
+        return isinstance(self.envelope, _Transaction) and self.envelope.mail_from is not None
+
+    def shut_down(self) -> None:
+        """Tell the client the server is stopping, then close (the handler task is cancelled)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self._writer.write(f"421 4.3.2 {self.hostname} Service shutting down\r\n".encode())
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Drop the connection at once (a client that does not read its `421`)."""
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _timeout_cb(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self._pool.report(self.session.peer if self.session else None, "idle timeout")
+            self._writer.write(f"421 4.4.2 {self.hostname} Error: timeout exceeded\r\n".encode())
+        super()._timeout_cb()
+
+    def _is_tls(self) -> bool:
+        return tls_facts(self.transport) is not None
+
+    # Replies
+
+    async def push(self, status: str | bytes) -> None:
+        if isinstance(status, str) and "\r\n" not in status:
+            status = with_enhanced_code(status)
+        await super().push(status)
+
+    async def _refuse(self, reply: str, reason: str) -> None:
+        """Answer `reply` and publish `reason`, for refusals worth showing in the UI."""
+        assert self.session is not None
+        self._pool.report(self.session.peer, reason)
+        await self.push(reply)
+
+    def _chaos_code(self, stage: str) -> int | None:
+        chaos = self._pool.context.chaos
+        return chaos.fire(stage) if chaos is not None else None
+
+    # Greeting commands
+
+    @syntax("HELO hostname")
+    async def smtp_HELO(self, hostname: str) -> None:
+        if not hostname:
+            await self.push("501 5.5.4 Syntax: HELO hostname")
+            return
+        self._set_rset_state()
+        assert self.session is not None
+        self.session.extended_smtp = False
+        self.session.host_name = hostname
+        await super().push(f"250 {self.hostname}")
+
+    @syntax("EHLO hostname")
+    async def smtp_EHLO(self, hostname: str) -> None:
+        if not hostname:
+            await self.push("501 5.5.4 Syntax: EHLO hostname")
+            return
+        self._set_rset_state()
+        assert self.session is not None
+        self.session.extended_smtp = True
+        self.session.host_name = hostname
+        max_size = self._config.smtp_max_size
+        lines = [
+            self.hostname,
+            f"SIZE {max_size}" if max_size else "SIZE",
+            "8BITMIME",
+            "SMTPUTF8",
+            "PIPELINING",
+            "DSN",
+            "ENHANCEDSTATUSCODES",
+        ]
+        if self.tls_context is not None and not self._is_tls():
+            lines.append("STARTTLS")
+        lines.append("AUTH " + " ".join(self._pool.credentials.mechanisms))
+        lines.append("HELP")
+        reply = "\r\n".join(f"250-{line}" for line in lines[:-1]) + f"\r\n250 {lines[-1]}"
+        await super().push(reply)
+
+    # Transaction commands
+
+    async def check_auth_needed(self, caller_method: str) -> bool:
+        assert self.session is not None
+        if self._config.smtp_auth_required and not self.session.authenticated:
+            await self._refuse(
+                "530 5.7.0 Authentication required", f"{caller_method} refused: AUTH required"
+            )
+            return True
+        return False
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        if await self.check_helo_needed() or await self.check_auth_needed("MAIL"):
+            return
+        if self._config.smtp_require_starttls and not self._is_tls():
+            await self._refuse(
+                "530 5.7.0 Must issue a STARTTLS command first", "MAIL refused: STARTTLS required"
+            )
+            return
+        transaction = self.envelope
+        assert isinstance(transaction, _Transaction)
+        if transaction.mail_from is not None:
+            await self.push("503 5.5.1 Error: nested MAIL command")
+            return
+        parsed = await self._address_and_parameters("FROM:", arg, "MAIL FROM:<address>")
+        if parsed is None:
+            return
+        address, params = parsed
+        size = params.get("SIZE", "0")
+        if not size.isdigit():
+            await self.push(f"501 5.5.4 Syntax: SIZE takes a number of bytes, got {size!r}")
+            return
+        max_size = self._config.smtp_max_size
+        if max_size and int(size) > max_size:
+            await self._refuse(
+                f"552 5.3.4 Message size exceeds fixed maximum message size ({max_size} bytes)",
+                f"message of {size} bytes refused: over the {max_size}-byte limit",
+            )
+            return
+        if code := self._chaos_code("Sender"):
+            await self._refuse(f"{code} Chaos sender error", f"chaos: sender error {code}")
+            return
+        transaction.mail_from = "" if address == "<>" else address  # "<>" is the null sender
+        transaction.mail_params = params
+        transaction.smtp_utf8 = "SMTPUTF8" in params
+        await self.push("250 2.1.0 OK")
+
+    @syntax("RCPT TO: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        if await self.check_helo_needed() or await self.check_auth_needed("RCPT"):
+            return
+        transaction = self.envelope
+        assert isinstance(transaction, _Transaction)
+        if transaction.mail_from is None:
+            await self.push("503 5.5.1 Error: need MAIL command")
+            return
+        parsed = await self._address_and_parameters("TO:", arg, "RCPT TO:<address>")
+        if parsed is None:
+            return
+        address, params = parsed
+        if address == "<>":
+            await self.push("501 5.1.3 Error: a recipient cannot be the null address <>")
+            return
+        limit = self._config.smtp_max_recipients
+        if limit and len(transaction.recipients) >= limit:
+            await self._refuse(
+                "452 4.5.3 Error: too many recipients",
+                f"recipient {address} refused: over the limit of {limit} recipients",
+            )
+            return
+        if code := self._chaos_code("Recipient"):
+            await self._refuse(f"{code} Chaos recipient error", f"chaos: recipient error {code}")
+            return
+        transaction.recipients.append(Recipient(address, params))
+        transaction.rcpt_tos.append(address)
+        await self.push("250 2.1.5 OK")
+
+    async def _address_and_parameters(
+        self, keyword: str, arg: str | None, usage: str
+    ) -> tuple[str, dict[str, str]] | None:
+        """The address and ESMTP parameters of MAIL/RCPT, or None once a 5xx has been sent."""
+        text = self._strip_command_keyword(keyword, arg or "")
+        if not text:
+            await self.push(f"501 5.5.4 Syntax: {usage} [SP <parameters>]")
+            return None
+        try:
+            address, rest = self._getaddr(text)
+        except Exception:  # the email parser trips over some malformed addresses: "<a@[1.2.3>"
+            address, rest = None, None
+        if address is None:
+            await self.push(f"553 5.1.3 Error: malformed address {text!r}")
+            return None
+        if not address:
+            await self.push(f"501 5.5.4 Syntax: {usage} [SP <parameters>]")
+            return None
+        try:
+            params = parse_parameters(rest or "")
+        except ParameterError as error:
+            await self.push(f"501 5.5.4 Syntax error: {error}")
+            return None
+        return address, params
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        transaction = self.envelope
+        assert isinstance(transaction, _Transaction)
+        if not transaction.recipients:
+            await self.push("503 5.5.1 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 5.5.4 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            received = await read_data(self._reader, self._config.smtp_max_size, self._reset_timeout)
+        except asyncio.IncompleteReadError:
+            self._drop_connection("disconnected during DATA; nothing stored")
+            return
+        try:
+            await self._store(transaction, received.raw, received.size)
+        finally:
+            self._set_post_data_state()
+
+    async def _store(self, transaction: _Transaction, raw: bytes | None, size: int) -> None:
+        max_size = self._config.smtp_max_size
+        if raw is None:
+            await self._refuse(
+                f"552 5.3.4 Message size exceeds fixed maximum message size ({max_size} bytes)",
+                f"message of {size} bytes refused: over the {max_size}-byte limit",
+            )
+            return
+        if self._config.smtp_strict and (problems := line_problems(raw)):
+            await self._refuse(
+                f"550 5.6.0 Message refused in strict mode: {'; '.join(problems)}",
+                f"message refused in strict mode: {'; '.join(problems)}",
+            )
+            return
+        try:
+            stored = await self._pool.context.ingest.deliver(self._envelope(transaction), raw)
+        except Exception:
+            log.exception("could not store a message from %s", peer_text(self.session))
+            await self.push("451 4.3.0 Error: the message could not be stored, try again")
+            return
+        await self.push(f"250 2.0.0 OK queued as {stored.id}")
+
+    def _envelope(self, transaction: _Transaction) -> Envelope:
+        assert self.session is not None
+        assert transaction.mail_from is not None
+        tls = tls_facts(self.transport)
+        return Envelope(
+            mail_from=transaction.mail_from,
+            recipients=tuple(transaction.recipients),
+            received=datetime.now(UTC),
+            mail_from_params=transaction.mail_params,
+            helo=self.session.host_name or "",
+            peer=peer_text(self.session),
+            auth_user=self.session.auth_data if self.session.authenticated else None,
+            tls=tls.version if tls else None,
+            tls_cipher=tls.cipher if tls else None,
+        )
+
+    def _drop_connection(self, reason: str) -> None:
+        """Close without a reply, the way aiosmtpd's QUIT ends the handler task."""
+        log.info("%s %s", peer_text(self.session), reason)
+        assert self._handler_coroutine is not None
+        self._handler_coroutine.cancel()
+        if self.transport is not None:
+            self.transport.close()
+
+    # AUTH mechanisms: aiosmtpd calls them as `method(self, args)` on the bound method.
+
+    async def auth_PLAIN(self, _: SMTP, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            response = await self.challenge_auth("")
+        else:
+            response = _b64(args[1])
+        if not isinstance(response, bytes):
+            return await self._malformed_auth(response)
+        parts = response.split(b"\0")
+        if len(parts) != 3:
+            return await self._malformed_auth(None)
+        _, user, password = (p.decode("utf-8", "replace") for p in parts)
+        return await self._auth_result(user, await self._pool.credentials.check_password(user, password))
+
+    async def auth_LOGIN(self, _: SMTP, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            login = await self.challenge_auth("Username:")
+        else:
+            login = _b64(args[1])
+        if not isinstance(login, bytes):
+            return await self._malformed_auth(login)
+        password = await self.challenge_auth("Password:")
+        if not isinstance(password, bytes):
+            return await self._malformed_auth(password)
+        user = login.decode("utf-8", "replace")
+        ok = await self._pool.credentials.check_password(user, password.decode("utf-8", "replace"))
+        return await self._auth_result(user, ok)
+
+    async def auth_CRAM__MD5(self, _: SMTP, args: list[str]) -> AuthResult:
+        if len(args) != 1:
+            await self.push("501 5.5.4 CRAM-MD5 takes no initial response")
+            return AuthResult(success=False, handled=True)
+        challenge = f"<{secrets.token_hex(8)}.{int(time.time())}@{self.hostname}>".encode()
+        response = await self.challenge_auth(challenge)
+        if not isinstance(response, bytes):
+            return await self._malformed_auth(response)
+        user, _, digest = response.decode("utf-8", "replace").rpartition(" ")
+        if not user:
+            return await self._malformed_auth(None)
+        ok = self._pool.credentials.check_cram_md5(user, challenge, digest)
+        return await self._auth_result(user, ok)
+
+    async def _malformed_auth(self, response: object) -> AuthResult:
+        """`challenge_auth` has already answered a `*` or bad base64 (it returns MISSING)."""
+        if response is None:
+            await self.push("501 5.5.2 Error: cannot decode the AUTH response")
+        return AuthResult(success=False, handled=True)
+
+    async def _auth_result(self, user: str, ok: bool) -> AuthResult:
+        assert self.session is not None
+        if code := self._chaos_code("Authentication"):
+            self._pool.report(self.session.peer, f"chaos: authentication error {code}")
+            return AuthResult(success=False, handled=False, message=f"{code} Chaos authentication error")
+        if not ok:
+            self._pool.report(self.session.peer, f"authentication failed for user {user!r}")
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, auth_data=user)
+
+
+def _b64(text: str) -> bytes | None:
+    try:
+        return b64decode(text, validate=True)
+    except ValueError:
+        return None
+
+
+def peer_host(peer: Any) -> str:
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+def peer_text(session: Session | None) -> str:
+    """The client address as "host:port", IPv6 hosts in brackets."""
+    peer = session.peer if session is not None else None
+    if not isinstance(peer, tuple) or len(peer) < 2:
+        return ""
+    host = f"[{peer[0]}]" if ":" in str(peer[0]) else str(peer[0])
+    return f"{host}:{peer[1]}"
+

@@ -1,0 +1,539 @@
+"""The SQLite store: WAL, one writer thread with group commit, pooled reader connections.
+
+Every write (adds and every other change) is a job on one queue. The writer thread takes all
+jobs queued, runs them in one transaction (a savepoint each, so one failing job fails alone),
+commits, publishes their changes, then completes their futures. So an acknowledged message is
+durable (WAL with `synchronous=NORMAL` survives a killed process), indexed and announced, and
+a burst of messages costs one commit, not one per message.
+
+Readers borrow a connection from a pool and read in their own transaction; in WAL mode they
+never wait for the writer. Nothing but the current page of results is held in Python memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mailsink.events import Change, ChangeHub, ChangeKind
+from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage, TagError
+from mailsink.store.codec import (
+    envelope_from_json,
+    envelope_to_json,
+    summary_from_json,
+    summary_to_json,
+)
+from mailsink.store.dates import to_unix_ms
+from mailsink.store.search import SearchQuery, field_text
+from mailsink.store.sqlite_schema import TEXT_COLUMNS, check_sqlite_features, migrate
+from mailsink.store.sqlite_search import TEXT_COLUMN, TRIGRAM, IndexChoice, compile_query
+from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
+
+T = TypeVar("T")
+Outcome = tuple[Any, Sequence[Change]]
+
+MAX_BATCH = 1000  # jobs per transaction
+_FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
+_COLUMNS = ", ".join(TEXT_COLUMNS)
+_CHUNK = 500  # IDs per "IN (...)" list
+
+_SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.summary,
+    t.search_text FROM messages m JOIN message_text t ON t.seq = m.seq"""
+
+# How many of a value's trigrams `_index_chooser` looks up, and the share of all messages above
+# which holding the rarest of them makes a scan cheaper than the index.
+_TRIGRAMS_CHECKED = 8
+_SCAN_ABOVE_SHARE = 0.25
+
+
+@dataclass(slots=True)
+class _Job:
+    run: Callable[[sqlite3.Connection], Outcome]
+    future: Future[Any]
+
+
+_STOP = object()
+
+
+class SqliteStore:
+    def __init__(self, path: Path, hub: ChangeHub) -> None:
+        check_sqlite_features()
+        self._path = Path(path)
+        self._hub = hub
+        self._writer_db = self._connect()
+        try:
+            mode = self._writer_db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":
+                raise RuntimeError(f"{self._path}: SQLite refused WAL mode (got {mode!r})")
+            self._writer_db.execute("PRAGMA synchronous = NORMAL")
+            migrate(self._writer_db, str(self._path))
+        except sqlite3.DatabaseError as error:
+            self._writer_db.close()
+            raise RuntimeError(
+                f"cannot open {self._path} as a mailsink database: {error}"
+            ) from None
+        except BaseException:
+            self._writer_db.close()
+            raise
+        self._jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._submit_lock = threading.Lock()
+        self._closed = False
+        self._pool_lock = threading.Lock()
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._writer = threading.Thread(
+            target=self._write_loop, name=f"mailsink-sqlite-writer {self._path.name}", daemon=True
+        )
+        self._writer.start()
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def add(self, message: NewMessage) -> Future[StoredMessage]:
+        return self._submit(partial(_insert, message=message))
+
+    def delete(self, message_ids: Iterable[str]) -> list[str]:
+        return self._write(partial(_delete, message_ids=list(message_ids)))
+
+    def delete_all(self) -> None:
+        self._write(_delete_all)
+
+    def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
+        wanted = None if message_ids is None else list(message_ids)
+        return self._write(partial(_set_read, message_ids=wanted, read=read))
+
+    def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
+        self._write(partial(_set_tags, message_ids=list(message_ids), tags=list(tags)))
+
+    def rename_tag(self, old: str, new: str) -> None:
+        self._write(partial(_rename_tag, old=old, new=new))
+
+    def delete_tag(self, tag: str) -> None:
+        self._write(partial(_rename_tag, old=tag, new=None))
+
+    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
+        return self._write(partial(_prune, max_count=max_count, older_than=older_than))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, message_id: str) -> StoredMessage | None:
+        with self._reading() as db:
+            row = db.execute(f"{_SELECT_MESSAGES} WHERE m.id = ?", (message_id,)).fetchone()
+        return None if row is None else _stored(row)
+
+    def raw(self, message_id: str) -> bytes | None:
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT r.data FROM raw r JOIN messages m ON m.seq = r.seq WHERE m.id = ?",
+                (message_id,),
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def search(
+        self,
+        query: SearchQuery | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = 50,
+        after_seq: int | None = None,
+        oldest_first: bool = False,
+    ) -> list[StoredMessage]:
+        order = "ASC" if oldest_first else "DESC"
+        with self._reading() as db:
+            compiled = compile_query(query, _index_chooser(db))
+            condition, params = compiled.condition, compiled.params
+            if after_seq is not None:
+                condition += " AND m.seq > ?"
+                params.append(after_seq)
+            params += [-1 if limit is None else max(limit, 0), max(offset, 0)]
+            sql = f"{_SELECT_MESSAGES} WHERE {condition} ORDER BY m.seq {order} LIMIT ? OFFSET ?"
+            rows = db.execute(sql, params).fetchall()
+        return [_stored(row) for row in rows]
+
+    def count(self, query: SearchQuery | None = None) -> MailboxCounts:
+        with self._reading() as db:
+            compiled = compile_query(query, _index_chooser(db))
+            tables = "messages m"
+            if compiled.scans_text:
+                tables += " JOIN message_text t ON t.seq = m.seq"
+            sql = f"SELECT COUNT(*), COALESCE(SUM(m.read = 0), 0) FROM {tables} WHERE "
+            total, unread = db.execute(sql + compiled.condition, compiled.params).fetchone()
+        return MailboxCounts(total, unread)
+
+    def tags(self) -> dict[str, int]:
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT t.name, COUNT(*) FROM message_tags mt JOIN tags t ON t.tag_id = mt.tag_id"
+                " GROUP BY mt.tag_id"
+            ).fetchall()
+        return dict(sorted(rows, key=lambda row: tag_sort_key(row[0])))
+
+    def size_on_disk(self) -> int:
+        files = (self._path, self._path.with_name(self._path.name + "-wal"))
+        return sum(f.stat().st_size for f in files if f.exists())
+
+    def close(self) -> None:
+        with self._submit_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._jobs.put(_STOP)
+        self._writer.join()
+        with self._pool_lock:
+            idle, self._idle_readers = self._idle_readers, []
+        for db in idle:
+            db.close()
+
+    # -- machinery --------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        # Pooled connections move between threads, never used by two at once.
+        return sqlite3.connect(
+            self._path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"the message store {self._path} is closed")
+
+    def _submit(self, run: Callable[[sqlite3.Connection], Outcome]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._submit_lock:
+            self._check_open()
+            self._jobs.put(_Job(run, future))
+        return future
+
+    def _write(self, run: Callable[[sqlite3.Connection], Outcome]) -> Any:
+        if threading.current_thread() is self._writer:
+            raise RuntimeError("a change subscriber must not write to the store (deadlock)")
+        return self._submit(run).result()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        self._check_open()
+        with self._pool_lock:
+            db = self._idle_readers.pop() if self._idle_readers else None
+        if db is None:
+            db = self._connect()
+            db.execute("PRAGMA query_only = 1")
+        try:
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
+        finally:
+            with self._pool_lock:
+                if self._closed:
+                    db.close()
+                else:
+                    self._idle_readers.append(db)
+
+    def _write_loop(self) -> None:
+        db = self._writer_db
+        try:
+            stopping = False
+            while not stopping:
+                batch = [self._jobs.get()]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        batch.append(self._jobs.get_nowait())
+                    except queue.Empty:
+                        break
+                stopping = _STOP in batch
+                jobs = [job for job in batch if isinstance(job, _Job)]
+                if jobs:
+                    self._commit(db, jobs)
+            db.execute("PRAGMA optimize")
+        finally:
+            db.close()
+
+    def _commit(self, db: sqlite3.Connection, jobs: list[_Job]) -> None:
+        outcomes: list[Outcome | BaseException] = []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for job in jobs:
+                db.execute("SAVEPOINT job")
+                try:
+                    outcomes.append(job.run(db))
+                except Exception as error:
+                    db.execute("ROLLBACK TO job")
+                    outcomes.append(error)
+                db.execute("RELEASE job")
+            db.execute("COMMIT")
+        except Exception as error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            for job in jobs:
+                job.future.set_exception(error)
+            return
+        results = []
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+                continue
+            result, changes = outcome
+            for change in changes:
+                self._hub.publish(change)
+            results.append((job.future, result))
+        for future, result in results:
+            future.set_result(result)
+
+
+# -- the jobs: run on the writer thread, inside its transaction ---------------------------------
+
+
+def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome:
+    summary = message.summary
+    tags = clean_tags(summary.tags, partial(_tag_spelling, db))
+    try:
+        cursor = db.execute(
+            "INSERT INTO messages (id, received_ms, size, attachments, inlines, mailbox, tags,"
+            " envelope, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                message.id,
+                to_unix_ms(message.envelope.received),
+                len(message.raw),
+                summary.attachments,
+                summary.inlines,
+                message.envelope.mailbox,
+                json.dumps(tags),
+                envelope_to_json(message.envelope),
+                summary_to_json(summary),
+            ),
+        )
+    except sqlite3.IntegrityError:
+        raise ValueError(f"message ID {message.id!r} is already stored") from None
+    seq = cursor.lastrowid
+    assert seq is not None
+    db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, message.raw))
+    texts = (seq, *(field_text(_FIELD_OF_COLUMN[c], summary) for c in TEXT_COLUMNS))
+    for table in ("message_text", "message_text_index"):
+        db.execute(
+            f"INSERT INTO {table} ({'seq' if table == 'message_text' else 'rowid'}, {_COLUMNS})"
+            f" VALUES (?{', ?' * len(TEXT_COLUMNS)})",
+            texts,
+        )
+    _link_tags(db, seq, tags)
+    stored = StoredMessage(
+        id=message.id,
+        seq=seq,
+        size=len(message.raw),
+        envelope=message.envelope,
+        summary=summary,
+        tags=tags,
+    )
+    return stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)
+
+
+def _delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome:
+    found = _seqs_of(db, message_ids)
+    _delete_seqs(db, list(found.values()))
+    deleted = list(found)
+    return deleted, (Change(ChangeKind.DELETE, ids=tuple(deleted)),) if deleted else ()
+
+
+def _delete_all(db: sqlite3.Connection) -> Outcome:
+    db.execute("INSERT INTO message_text_index (message_text_index) VALUES ('delete-all')")
+    for table in ("messages", "raw", "message_text", "message_tags", "tags"):
+        db.execute(f"DELETE FROM {table}")
+    return None, (Change(ChangeKind.TRUNCATE),)
+
+
+def _set_read(db: sqlite3.Connection, message_ids: list[str] | None, read: bool) -> Outcome:
+    if message_ids is None:
+        changed = [
+            i
+            for (i,) in db.execute("SELECT id FROM messages WHERE read != ? ORDER BY seq", (read,))
+        ]
+        db.execute("UPDATE messages SET read = ? WHERE read != ?", (read, read))
+    else:
+        found = _seqs_of(db, message_ids, "AND read != ?", (read,))
+        changed = list(found)
+        for chunk in _chunks(list(found.values())):
+            db.execute(
+                f"UPDATE messages SET read = ? WHERE seq IN ({_marks(chunk)})", (read, *chunk)
+            )
+    return changed, (Change(ChangeKind.UPDATE, ids=tuple(changed), read=read),) if changed else ()
+
+
+def _set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) -> Outcome:
+    cleaned = clean_tags(tags, partial(_tag_spelling, db))
+    found = _seqs_of(db, message_ids)
+    for seq in found.values():
+        db.execute("DELETE FROM message_tags WHERE seq = ?", (seq,))
+        _link_tags(db, seq, cleaned)
+        db.execute("UPDATE messages SET tags = ? WHERE seq = ?", (json.dumps(cleaned), seq))
+    _drop_unused_tags(db)
+    targets = tuple(found)
+    return None, (Change(ChangeKind.UPDATE, ids=targets, tags=cleaned),) if targets else ()
+
+
+def _rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome:
+    """Rename tag `old` to `new` on every message, or remove it when `new` is None."""
+    row = db.execute("SELECT tag_id FROM tags WHERE name_lower = ?", (old.lower(),)).fetchone()
+    if row is None:
+        raise TagError(f"tag not found: {old}")
+    (tag_id,) = row
+    affected = db.execute(
+        "SELECT m.id, m.seq FROM message_tags mt JOIN messages m ON m.seq = mt.seq"
+        " WHERE mt.tag_id = ? ORDER BY m.seq",
+        (tag_id,),
+    ).fetchall()
+    if new is None:
+        db.execute("DELETE FROM message_tags WHERE tag_id = ?", (tag_id,))
+        db.execute("DELETE FROM tags WHERE tag_id = ?", (tag_id,))
+    else:
+        renamed = clean_tag(new)
+        if not renamed:
+            raise TagError(f"invalid tag name: {new}")
+        clash = db.execute(
+            "SELECT 1 FROM tags WHERE name_lower = ? AND tag_id != ?", (renamed.lower(), tag_id)
+        ).fetchone()
+        if clash is not None:
+            raise TagError(f"tag already exists: {new}")
+        db.execute(
+            "UPDATE tags SET name = ?, name_lower = ? WHERE tag_id = ?",
+            (renamed, renamed.lower(), tag_id),
+        )
+    for _, seq in affected:
+        names = [
+            n
+            for (n,) in db.execute(
+                "SELECT t.name FROM message_tags mt JOIN tags t ON t.tag_id = mt.tag_id"
+                " WHERE mt.seq = ?",
+                (seq,),
+            )
+        ]
+        names.sort(key=tag_sort_key)
+        db.execute("UPDATE messages SET tags = ? WHERE seq = ?", (json.dumps(names), seq))
+    return None, (Change(ChangeKind.PRUNE, ids=tuple(i for i, _ in affected)),)
+
+
+def _prune(db: sqlite3.Connection, max_count: int, older_than: datetime | None) -> Outcome:
+    doomed: list[tuple[str, int]] = []
+    kept_condition, params = "1", []
+    if older_than is not None:
+        bound = to_unix_ms(older_than)
+        doomed += db.execute(
+            "SELECT id, seq FROM messages WHERE received_ms < ? ORDER BY seq", (bound,)
+        ).fetchall()
+        kept_condition, params = "received_ms >= ?", [bound]
+    if max_count > 0:
+        excess = db.execute(
+            f"SELECT id, seq FROM messages WHERE {kept_condition}"
+            " ORDER BY seq DESC LIMIT -1 OFFSET ?",
+            (*params, max_count),
+        ).fetchall()
+        doomed += reversed(excess)
+    _delete_seqs(db, [seq for _, seq in doomed])
+    deleted = [message_id for message_id, _ in doomed]
+    return deleted, (Change(ChangeKind.PRUNE, ids=tuple(deleted)),) if deleted else ()
+
+
+# -- helpers of the jobs ------------------------------------------------------------------------
+
+
+def _seqs_of(
+    db: sqlite3.Connection, message_ids: Iterable[str], extra: str = "", params: tuple = ()
+) -> dict[str, int]:
+    """{id: seq} of the stored messages among `message_ids`, in their order, duplicates once."""
+    wanted = list(dict.fromkeys(message_ids))
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        found.update(
+            db.execute(
+                f"SELECT id, seq FROM messages WHERE id IN ({_marks(chunk)}) {extra}",
+                (*chunk, *params),
+            ).fetchall()
+        )
+    return {i: found[i] for i in wanted if i in found}
+
+
+def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
+    for chunk in _chunks(seqs):
+        marks = _marks(chunk)
+        db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
+        db.execute(f"DELETE FROM raw WHERE seq IN ({marks})", chunk)
+        db.execute(
+            f"INSERT INTO message_text_index (message_text_index, rowid, {_COLUMNS})"
+            f" SELECT 'delete', seq, {_COLUMNS} FROM message_text WHERE seq IN ({marks})",
+            chunk,
+        )
+        db.execute(f"DELETE FROM message_text WHERE seq IN ({marks})", chunk)
+        db.execute(f"DELETE FROM message_tags WHERE seq IN ({marks})", chunk)
+    if seqs:
+        _drop_unused_tags(db)
+
+
+def _index_chooser(db: sqlite3.Connection) -> IndexChoice:
+    """Whether to look a text value up in the trigram index rather than scan (see
+    `sqlite_search`): yes unless the rarest of its trigrams is in a large share of messages."""
+    total: int | None = None
+
+    def use_index(column: str, value: str) -> bool:
+        nonlocal total
+        if total is None:
+            (total,) = db.execute("SELECT COUNT(*) FROM messages").fetchone()
+        trigrams = sorted({value[i : i + TRIGRAM] for i in range(len(value) - TRIGRAM + 1)})
+        step = max(len(trigrams) // _TRIGRAMS_CHECKED, 1)
+        fewest = total
+        for trigram in trigrams[::step][:_TRIGRAMS_CHECKED]:
+            row = db.execute(
+                "SELECT doc FROM message_text_vocab WHERE term = ? AND col = ?", (trigram, column)
+            ).fetchone()
+            fewest = min(fewest, 0 if row is None else row[0])
+        return fewest <= total * _SCAN_ABOVE_SHARE
+
+    return use_index
+
+
+def _tag_spelling(db: sqlite3.Connection, lowered: str) -> str | None:
+    row = db.execute("SELECT name FROM tags WHERE name_lower = ?", (lowered,)).fetchone()
+    return None if row is None else row[0]
+
+
+def _link_tags(db: sqlite3.Connection, seq: int, tags: Iterable[str]) -> None:
+    for tag in tags:
+        db.execute(
+            "INSERT OR IGNORE INTO tags (name, name_lower) VALUES (?, ?)", (tag, tag.lower())
+        )
+        db.execute(
+            "INSERT INTO message_tags (tag_id, seq)"
+            " SELECT tag_id, ? FROM tags WHERE name_lower = ?",
+            (seq, tag.lower()),
+        )
+
+
+def _drop_unused_tags(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM tags WHERE tag_id NOT IN (SELECT tag_id FROM message_tags)")
+
+
+def _stored(row: tuple[Any, ...]) -> StoredMessage:
+    message_id, seq, size, read, tags, envelope, summary, search_text = row
+    return StoredMessage(
+        id=message_id,
+        seq=seq,
+        size=size,
+        envelope=envelope_from_json(envelope),
+        summary=summary_from_json(summary, search_text),
+        read=bool(read),
+        tags=tuple(json.loads(tags)),
+    )
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _marks(items: Sized) -> str:
+    return ", ".join("?" * len(items))

@@ -1,0 +1,98 @@
+"""The HTTP app: UI, Mailpit API v1, our additions, MailHog API and WebSocket, under the webroot.
+
+Requests pass, outermost first: `SecurityHeaders` (nosniff on everything), `HostAllowlist`
+(DNS rebinding), `Cors` (only with `--api-cors`), `BasicAuth` (only with `--ui-auth-file`),
+`CrossSiteFormGuard` (POST needs JSON), `BodySizeLimit`, then the routes. The routes are
+mounted under `--webroot`; `/prefix` redirects to `/prefix/`.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from mailsink.context import SinkContext
+from mailsink.htpasswd import Htpasswd
+from mailsink.web import api_v1, events, health, mailhog, openapi, views, wait
+from mailsink.web.basic_auth import BasicAuth
+from mailsink.web.body_limit import BodySizeLimit, BodyTooLarge, body_too_large_handler
+from mailsink.web.cors import Cors
+from mailsink.web.request_body import BadRequest
+from mailsink.web.responses import NOT_FOUND_TEXT, error_response, text_response
+from mailsink.web.security import CrossSiteFormGuard, HostAllowlist, SecurityHeaders
+from mailsink.web.ui import ui_routes
+
+
+def normalize_webroot(webroot: str) -> str:
+    """`mail`, `/mail` and `/mail/` all mean `/mail/`; empty means `/`."""
+    inner = webroot.strip().strip("/")
+    return f"/{inner}/" if inner else "/"
+
+
+def app_routes() -> list[BaseRoute]:
+    """Every route relative to the webroot, most specific first (the UI catches the rest)."""
+    return [
+        *health.routes,
+        *wait.routes,
+        *events.routes,
+        *openapi.routes,
+        *api_v1.routes,
+        *mailhog.routes,
+        *views.routes,
+        *ui_routes(),
+    ]
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors in Go's words, as plain text (never an HTML page or a traceback)."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return text_response(NOT_FOUND_TEXT, 404)
+    return text_response(exc.detail, exc.status_code)
+
+
+async def bad_request(request: Request, exc: Exception) -> Response:
+    return error_response(str(exc))
+
+
+def create_app(context: SinkContext) -> Starlette:
+    config = context.config
+    webroot = normalize_webroot(config.webroot)
+    routes = app_routes()
+    if webroot != "/":
+        prefix = webroot.rstrip("/")
+
+        async def to_webroot(request: Request) -> Response:
+            return RedirectResponse(webroot, status_code=301)
+
+        routes = [Route(prefix, to_webroot), Mount(prefix, routes=routes)]
+
+    middleware = [Middleware(SecurityHeaders), Middleware(HostAllowlist, config=config)]
+    if config.api_cors:
+        middleware.append(Middleware(Cors, origins=config.api_cors))
+    if config.ui_auth_file is not None:
+        open_paths = frozenset(webroot + path.lstrip("/") for path in health.HEALTH_PATHS)
+        credentials = Htpasswd.load(config.ui_auth_file)
+        middleware.append(Middleware(BasicAuth, credentials=credentials, open_paths=open_paths))
+    middleware += [
+        Middleware(CrossSiteFormGuard),
+        Middleware(
+            BodySizeLimit, send_path=webroot + "api/v1/send", send_limit=config.smtp_max_size
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            HTTPException: http_error,
+            BodyTooLarge: body_too_large_handler,
+            BadRequest: bad_request,
+        },
+    )
+    app.state.context = context
+    app.state.webroot = webroot
+    return app

@@ -1,0 +1,187 @@
+"""The fixtures: `mailsink_server` (session), `mailsink` (per test) and `mailsink_address`.
+
+mailsink itself is imported inside the fixtures, never at module level: pytest imports plugins
+before coverage starts and before any test runs, so a run that uses no fixture pays nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from pytest_mailsink.capture import capture_of
+from pytest_mailsink.settings import (
+    DEFAULT_HOST,
+    DEFAULT_REMOTE_SMTP_PORT,
+    SETTINGS_KEY,
+    Settings,
+    worker_id,
+)
+
+if TYPE_CHECKING:
+    from mailsink.sink import MailSink
+    from pytest_mailsink.remote import RemoteSink
+    from pytest_mailsink.view import SinkView
+
+# RFC 5322 dot-atom: what a local part may be without quoting.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_TLS_MODES = ("starttls", "implicit")
+
+
+def _announce(config: pytest.Config, text: str) -> None:
+    """Print past pytest's output capturing, as live logging does."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(text)
+
+
+def _host_port(host: str, port: int) -> Any:
+    from mailsink.config import HostPort
+
+    return HostPort(host, port)
+
+
+@pytest.fixture(scope="session")
+def mailsink_server(pytestconfig: pytest.Config) -> Iterator[MailSink | RemoteSink]:
+    """The session's sink: in memory, on free ports, one per xdist worker; with
+    `--mailsink-url`, the remote sink there."""
+    settings = pytestconfig.stash[SETTINGS_KEY]
+    if settings.url is not None:
+        from pytest_mailsink.remote import RemoteSink
+
+        remote = RemoteSink(
+            settings.url,
+            smtp_host=settings.host or urlsplit(settings.url).hostname or DEFAULT_HOST,
+            smtp_port=settings.port or DEFAULT_REMOTE_SMTP_PORT,
+            timeout=settings.timeout,
+        )
+        remote.check_reachable()
+        yield remote
+        return
+
+    from mailsink.sink import MailSink
+
+    smtp = _host_port(
+        settings.host or DEFAULT_HOST, settings.smtp_port_for_worker(worker_id(pytestconfig))
+    )
+    with MailSink(
+        store="memory",
+        http=settings.ui,
+        timeout=settings.timeout,
+        smtp=smtp,
+        smtp_hostname=settings.hostname,
+    ) as sink:
+        if sink.url is not None:
+            _announce(pytestconfig, f"mailsink UI: {sink.url}")
+        yield sink
+
+
+def _marker_options(marker: pytest.Mark, settings: Settings) -> dict[str, Any]:
+    """`MailSink` keyword arguments from `@pytest.mark.mailsink(...)`.
+
+    Besides `tls`, a key is a `Config` field with or without its `smtp_` prefix:
+    `auth_required=True` is `smtp_auth_required=True`, `max_size=…` is `smtp_max_size=…`.
+    """
+    from mailsink.config import Config
+
+    if marker.args:
+        pytest.fail(
+            f"@pytest.mark.mailsink takes keyword arguments only, got {marker.args!r}",
+            pytrace=False,
+        )
+    fields = {f.name for f in dataclasses.fields(Config)}
+    host = settings.host or DEFAULT_HOST
+    options: dict[str, Any] = {"smtp": _host_port(host, 0), "smtp_hostname": settings.hostname}
+    for key, value in marker.kwargs.items():
+        if key == "tls":
+            if value not in (*_TLS_MODES, None):
+                pytest.fail(
+                    f"@pytest.mark.mailsink: tls must be one of {_TLS_MODES}, got {value!r}",
+                    pytrace=False,
+                )
+            if value is not None:
+                options.setdefault("smtp_tls_cert", "auto")
+            if value == "implicit":
+                options["smtps"] = _host_port(host, 0)
+        elif key == "http":
+            options["http"] = bool(value)
+        elif f"smtp_{key}" in fields:
+            options[f"smtp_{key}"] = value
+        elif key in fields:
+            options[key] = value
+        else:
+            pytest.fail(
+                f"@pytest.mark.mailsink: unknown option {key!r}; options are tls, http "
+                f"and mailsink.config.Config's fields: {', '.join(sorted(fields))}",
+                pytrace=False,
+            )
+    return options
+
+
+@pytest.fixture
+def mailsink(request: pytest.FixtureRequest) -> Iterator[SinkView]:
+    """This test's mail: empty when the test starts, whatever other tests sent.
+
+    With `@pytest.mark.mailsink(...)` the test gets its own sink with those options.
+    """
+    settings = request.config.stash[SETTINGS_KEY]
+    capture = capture_of(request.node)
+    marker = request.node.get_closest_marker("mailsink")
+    if marker is None:
+        view = _session_view(request, settings, capture.domain)
+        capture.readers.append(lambda: view.messages)
+        yield view
+        return
+
+    from mailsink.sink import MailSink
+    from pytest_mailsink.view import local_view
+
+    options = _marker_options(marker, settings)
+    with MailSink(
+        store="memory", http=options.pop("http", False), timeout=settings.timeout, **options
+    ) as own_sink:
+        view = local_view(own_sink, settings.timeout)
+        reader = len(capture.readers)
+        capture.readers.append(lambda: view.messages)
+        try:
+            yield view
+        finally:
+            # The sink stops now; the failure report reads what it held.
+            held = view.messages
+            capture.readers[reader] = lambda: held
+
+
+def _session_view(request: pytest.FixtureRequest, settings: Settings, domain: str) -> SinkView:
+    server = request.getfixturevalue("mailsink_server")
+    if settings.url is not None:
+        # On a shared sink, a test that uses mailsink_address sees only mail of its domain.
+        uses_addresses = "mailsink_address" in request.fixturenames
+        return server.view(domain if uses_addresses else None)  # type: ignore[no-any-return]
+    from pytest_mailsink.view import local_view
+
+    return local_view(server, settings.timeout)
+
+
+@pytest.fixture
+def mailsink_address(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """Make addresses unique to this test: `mailsink_address("alice")` →
+    `alice@test-name-3f9c0a7e.mailsink.test`. On a remote sink they keep tests apart."""
+    capture = capture_of(request.node)
+
+    def address(local_part: str = "user") -> str:
+        if not _LOCAL_PART.fullmatch(local_part):
+            raise ValueError(
+                f"expected a local part such as 'alice' or 'first.last+tag' (no @, spaces or "
+                f"quotes), got {local_part!r}"
+            )
+        return f"{local_part}@{capture.domain}"
+
+    return address

@@ -1,0 +1,172 @@
+"""summarize: what listing, search and events need, from the exact bytes."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+
+from mailsink.message.address import Address
+from mailsink.message.summary import summarize
+
+from .builders import make_envelope, many_parts, nested, newsletter, text_message, to_bytes
+
+
+def test_fields_of_a_simple_message() -> None:
+    message = text_message(
+        "Hello Bob,\nyour code is 123456.\n",
+        Cc="carol@example.test",
+        Reply_To="Support <help@example.test>",
+        Date="Tue, 02 Jan 2024 03:04:05 +1300",
+        Message_ID="<abc.123@example.test>",
+        Subject="=?utf-8?q?Caf=C3=A9?= news",
+    )
+    summary = summarize(to_bytes(message), make_envelope())
+    assert summary.message_id == "abc.123@example.test"
+    assert summary.from_ == Address("App", "app@example.test")
+    assert summary.to == (Address("Bob", "bob@example.test"),)
+    assert summary.cc == (Address("", "carol@example.test"),)
+    assert summary.reply_to == (Address("Support", "help@example.test"),)
+    assert summary.bcc == ()
+    assert summary.subject == "Café news"
+    assert summary.date is not None
+    assert summary.date.utcoffset() == timedelta(hours=13)
+    assert (summary.date.year, summary.date.hour) == (2024, 3)
+    assert summary.snippet == "Hello Bob, your code is 123456."
+    assert (summary.attachments, summary.inlines) == (0, 0)
+    assert summary.warnings == ()
+
+
+def test_missing_and_unreadable_fields() -> None:
+    summary = summarize(b"Date: not a date\r\nFrom: just a name\r\n\r\nbody", make_envelope())
+    assert summary.date is None
+    assert summary.from_ == Address("just a name", "")
+    assert summary.message_id == ""
+    assert "malformed address in From: 'just a name'" in summary.warnings
+    assert summarize(b"Subject: x\r\n\r\n", make_envelope()).from_ is None
+
+
+def test_bcc_is_the_bcc_field_plus_envelope_recipients_not_shown() -> None:
+    message = text_message(To="Bob <BOB@example.test>", Cc="carol@example.test")
+    message["Bcc"] = "dave@example.test"
+    envelope = make_envelope(
+        rcpts=(
+            "bob@example.test",  # in To, other case
+            "carol@example.test",
+            "dave@example.test",  # already in the Bcc field
+            "erin@example.test",
+            "Erin@example.test",  # the same mailbox twice
+        )
+    )
+    summary = summarize(to_bytes(message), envelope)
+    assert summary.bcc == (Address("", "dave@example.test"), Address("", "erin@example.test"))
+
+
+def test_tags_from_x_tags_and_plus_addressing() -> None:
+    message = text_message(
+        From="app+Outbound@example.test",
+        To="bob+signup+welcome@example.test",
+        Cc="carol+Signup@example.test, plain@example.test",
+        X_Tags="Newsletter, , urgent ,newsletter",
+    )
+    envelope = make_envelope(rcpts=("bob+signup+welcome@example.test", "hidden+secret@x.test"))
+    summary = summarize(to_bytes(message), envelope)
+    assert summary.tags == ("Newsletter", "urgent", "signup", "welcome", "secret", "Outbound")
+
+
+def test_snippet_prefers_html_and_cuts_at_200_bytes() -> None:
+    message = text_message("text version")
+    message.add_alternative(
+        "<html><head><style>p{}</style></head><body><p>Hello</p>\n\n<p>  HTML  </p></body></html>",
+        subtype="html",
+    )
+    assert summarize(to_bytes(message), make_envelope()).snippet == "Hello HTML"
+    long = summarize(to_bytes(text_message("word " * 100)), make_envelope()).snippet
+    assert long == ("word " * 40)[:200] + "..."
+    wide = summarize(to_bytes(text_message("é" * 150)), make_envelope()).snippet
+    assert wide == "é" * 100 + "..."  # 200 bytes, never half a character
+    image_only = text_message("the text")
+    image_only.add_alternative('<img src="cid:x">', subtype="html")
+    assert summarize(to_bytes(image_only), make_envelope()).snippet == "the text"
+
+
+def test_attachment_and_inline_counts() -> None:
+    summary = summarize(to_bytes(newsletter()), make_envelope())
+    assert (summary.attachments, summary.inlines) == (1, 1)
+    assert summary.snippet == "HTML version"
+
+
+def test_search_text_has_what_mailpit_searches() -> None:
+    message = newsletter()
+    message.replace_header("Subject", "Quarterly (Report); Q1")
+    message["Cc"] = '"Carol, CFO" <carol@example.test>'
+    message["Reply-To"] = "replies@example.test"
+    html = message.get_payload()[0].get_payload()[1].get_payload()[0]
+    html.set_content(
+        '<p>Read <a href="https://Example.test/Report">the report</a></p><script>secret()</script>',
+        subtype="html",
+    )
+    envelope = make_envelope("bounce@example.test", ("bob@example.test", "hidden@example.test"))
+    text = summarize(to_bytes(message), envelope).search_text
+    for expected in [
+        "app app@example.test",
+        "quarterly report q1",
+        "carol cfo carol@example.test",
+        "hidden@example.test",
+        "replies@example.test",
+        "bounce@example.test",
+        "read https://example.test/report the report",
+        "invoice.pdf",
+    ]:
+        assert expected in text
+    assert "secret" not in text
+    assert "plain version" not in text  # the HTML body is searched, not the text body
+    assert text == text.lower()
+    assert "<" not in text
+    assert "," not in text
+
+
+def test_search_text_uses_the_text_body_without_html() -> None:
+    text = summarize(to_bytes(text_message("Find ME\tplease")), make_envelope()).search_text
+    assert text.endswith("find me please")
+
+
+def test_standards_warnings_are_filled() -> None:
+    raw = b"From: a@example.test\nTo: b@example.test\nSubject: caf\xc3\xa9\n\nbody\n"
+    summary = summarize(raw, make_envelope())
+    assert summary.warnings == (
+        "bare LF (line ending without CR) 5 times, first on line 1",
+        "8-bit data without BODY=8BITMIME (or SMTPUTF8) on MAIL FROM",
+        "missing Date header",
+        "missing Message-ID header",
+    )
+    declared = summarize(raw.replace(b"\n", b"\r\n"), make_envelope(BODY="8BITMIME"))
+    assert declared.warnings == ("missing Date header", "missing Message-ID header")
+    assert declared.subject == "café"
+
+
+def test_mime_limits_are_warnings() -> None:
+    assert any(
+        "1,000 MIME parts" in w for w in summarize(many_parts(1500), make_envelope()).warnings
+    )
+    assert any("nested deeper" in w for w in summarize(nested(150), make_envelope()).warnings)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"garbage without any header",
+        b"Subject: header only",
+        b"\xff\xfe\x00\x01" * 100,
+        b"From: <<<>>>\r\nTo: ,,,;;;:::\r\nDate: \xff\r\nContent-Type: multipart/mixed; boundary=x"
+        b"\r\n\r\n--x\r\nContent-Type: text/html; charset=bogus\r\n\r\n<a href='\x00'><<<",
+        os.urandom(2048),
+    ],
+    ids=["empty", "no-headers", "header-only", "binary", "broken-everything", "random"],
+)
+def test_never_raises_and_keeps_the_envelope(raw: bytes) -> None:
+    summary = summarize(raw, make_envelope("x@example.test", ("only@example.test",)))
+    assert summary.bcc == (Address("", "only@example.test"),)
+    assert "x@example.test" in summary.search_text

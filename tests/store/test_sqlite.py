@@ -1,0 +1,110 @@
+"""What only the SQLite store promises: persistence across restarts, schema versions, a clean
+close that drains pending writes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mailsink.events import ChangeHub
+from mailsink.store.search import parse_search_query
+from mailsink.store.sqlite import SqliteStore
+from mailsink.store.sqlite_schema import SCHEMA_VERSION
+
+from .conftest import make_message
+
+
+def test_everything_is_back_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    store = SqliteStore(path, ChangeHub())
+    messages = [make_message(subject=f"persist {i}", tags=(f"t{i % 2}",)) for i in range(5)]
+    stored = [store.add(m).result(timeout=30) for m in messages]
+    store.set_read([stored[1].id], True)
+    store.delete([stored[4].id])  # the newest: its Seq must not come back
+    before = {m.id: m for m in store.search(limit=None)}
+    store.close()
+
+    reopened = SqliteStore(path, ChangeHub())
+    try:
+        assert {m.id: m for m in reopened.search(limit=None)} == before
+        for message in messages[:4]:
+            assert reopened.raw(message.id) == message.raw
+        assert reopened.tags() == {"t0": 2, "t1": 2}
+        assert reopened.count().unread == 3
+        assert len(reopened.search(parse_search_query("persist"), limit=None)) == 4
+        assert reopened.add(make_message()).result(timeout=30).seq == 6
+    finally:
+        reopened.close()
+
+
+def test_close_finishes_pending_writes(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    store = SqliteStore(path, ChangeHub())
+    futures = [store.add(make_message(subject=f"pending {i}")) for i in range(500)]
+    store.close()
+    assert all(f.done() and f.exception() is None for f in futures)
+
+    reopened = SqliteStore(path, ChangeHub())
+    try:
+        assert reopened.count().total == 500
+    finally:
+        reopened.close()
+
+
+def test_the_file_records_its_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    SqliteStore(path, ChangeHub()).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+
+
+def test_a_database_from_a_newer_mailsink_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(RuntimeError, match="newer than this mailsink"):
+        SqliteStore(path, ChangeHub())
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"this is not a database, just some text " * 100)
+    with pytest.raises(RuntimeError, match=r"cannot open .*notes\.txt as a mailsink database"):
+        SqliteStore(path, ChangeHub())
+    assert path.read_bytes().startswith(b"this is not a database")
+
+
+def test_size_on_disk_grows_with_messages(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "mail.db", ChangeHub())
+    try:
+        empty = store.size_on_disk()
+        store.add(make_message(raw=b"x" * 200_000)).result(timeout=30)
+        assert store.size_on_disk() >= empty + 200_000
+    finally:
+        store.close()
+
+
+def test_a_subscriber_that_writes_gets_an_error_not_a_deadlock(tmp_path: Path) -> None:
+    hub = ChangeHub()
+    store = SqliteStore(tmp_path / "mail.db", hub)
+    errors: list[BaseException] = []
+
+    def writes_back(change: object) -> None:
+        try:
+            store.set_read(None, True)
+        except RuntimeError as error:
+            errors.append(error)
+
+    hub.subscribe(writes_back)
+    try:
+        store.add(make_message()).result(timeout=30)
+        assert [str(e) for e in errors] == [
+            "a change subscriber must not write to the store (deadlock)"
+        ]
+    finally:
+        store.close()

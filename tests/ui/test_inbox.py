@@ -1,0 +1,232 @@
+"""The message list: live arrival, unread counts, keyboard, search, delete, read state, tags."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from collections.abc import Callable
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from mailsink import MailSink
+
+from .conftest import Ui, send, simple_message
+
+pytestmark = pytest.mark.browser
+
+
+def test_message_sent_by_smtp_appears_without_reload(ui: Ui, mail: Callable[..., None]) -> None:
+    page = ui.open()
+    expect(page.get_by_text("No messages yet")).to_be_visible()
+    page.evaluate("window.__notReloaded = true")
+
+    mail("Your order has shipped", sender="Shop <shop@example.com>")
+
+    row = ui.row("Your order has shipped")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("Shop")
+    expect(row).to_contain_text("To User <user@example.com>")
+    assert page.evaluate("window.__notReloaded") is True
+    expect(page.get_by_role("status").filter(has_text="1 message")).to_be_visible()
+
+
+def test_unread_count_shows_in_title_and_drops_when_read(ui: Ui, mail: Callable[..., None]) -> None:
+    page = ui.open()
+    mail("First")
+    mail("Second")
+    expect(page).to_have_title(re.compile(r"^\(2\) mailsink"))
+
+    ui.row("First").click()
+    expect(page.get_by_role("heading", name="First")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^\(1\) mailsink"))
+    expect(ui.row("Unread, App: Second")).to_be_visible()
+    expect(page.get_by_role("row", name="Unread, App: First")).to_have_count(0)
+
+
+def test_keyboard_moves_selection_and_opens(ui: Ui, mail: Callable[..., None]) -> None:
+    for subject in ("Oldest", "Middle", "Newest"):
+        mail(subject)
+    page = ui.open()
+    newest, middle, oldest = ui.row("Newest"), ui.row("Middle"), ui.row("Oldest")
+    expect(newest).to_have_attribute("aria-selected", "true")
+
+    page.keyboard.press("j")
+    expect(middle).to_have_attribute("aria-selected", "true")
+    expect(newest).to_have_attribute("aria-selected", "false")
+    page.keyboard.press("ArrowDown")
+    expect(oldest).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("k")
+    expect(middle).to_have_attribute("aria-selected", "true")
+
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Middle")).to_be_visible()
+    assert "#/message/" in page.url
+
+    page.keyboard.press("j")  # with a message open, j opens the next one
+    expect(page.get_by_role("heading", name="Oldest")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("Select a message to read it.")).to_be_visible()
+
+    page.keyboard.press("/")
+    expect(page.get_by_role("searchbox", name="Search messages")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+
+
+def test_search_filters_live_and_keeps_the_query_in_the_url(
+    ui: Ui, mail: Callable[..., None]
+) -> None:
+    mail("Invoice 1001", text="Amount due: 12 EUR")
+    mail("Welcome aboard")
+    page = ui.open()
+    expect(ui.row("Welcome aboard")).to_be_visible()
+
+    page.get_by_role("searchbox", name="Search messages").fill("invoice")
+    page.keyboard.press("Enter")
+    expect(ui.row("Welcome aboard")).to_have_count(0)
+    expect(ui.row("Invoice 1001")).to_be_visible()
+    assert "q=invoice" in page.url
+
+    mail("Invoice 1002")  # results update live
+    mail("Newsletter")
+    expect(ui.row("Invoice 1002")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="2 matches")).to_be_visible()
+    expect(ui.row("Newsletter")).to_have_count(0)
+
+    page.reload()  # the URL alone brings the search back
+    expect(page.get_by_role("searchbox", name="Search messages")).to_have_value("invoice")
+    expect(ui.row("Invoice 1002")).to_be_visible()
+    expect(ui.row("Welcome aboard")).to_have_count(0)
+
+    page.get_by_role("button", name="Search help").click()
+    expect(page.get_by_role("dialog", name="Search syntax")).to_contain_text("has:attachment")
+
+
+def test_delete_one_selected_and_all(ui: Ui, mail: Callable[..., None]) -> None:
+    for subject in ("Alpha", "Bravo", "Charlie", "Delta"):
+        mail(subject)
+    page = ui.open()
+
+    ui.row("Delta").click()
+    page.get_by_role("button", name="Delete message").click()
+    expect(ui.row("Delta")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Charlie")).to_be_visible()  # the next one opens
+
+    page.get_by_role("checkbox", name="Select message: Alpha").check()
+    page.get_by_role("checkbox", name="Select message: Bravo").check()
+    page.get_by_role("button", name="Delete selected").click()
+    dialog = page.get_by_role("dialog", name="Delete messages")
+    expect(dialog).to_contain_text("Delete 2 messages?")
+    ui.answer_dialog("Delete messages", "Delete")
+    expect(ui.row("Alpha")).to_have_count(0)
+    expect(ui.row("Bravo")).to_have_count(0)
+    expect(ui.row("Charlie")).to_be_visible()
+
+    page.get_by_role("button", name="Delete all").click()
+    ui.answer_dialog("Delete all messages", "Cancel")
+    expect(ui.row("Charlie")).to_be_visible()
+    page.get_by_role("button", name="Delete all").click()
+    ui.answer_dialog("Delete all messages", "Delete")
+    expect(page.get_by_text("No messages yet")).to_be_visible()
+    assert ui.sink.messages == []
+
+
+def test_deletion_through_the_api_disappears_live(
+    ui: Ui, sink: MailSink, mail: Callable[..., None]
+) -> None:
+    mail("Keep me")
+    mail("Remove me")
+    page = ui.open()
+    expect(ui.row("Remove me")).to_be_visible()
+    target = next(m for m in sink.messages if m.subject == "Remove me")
+    assert sink.url is not None
+    response = httpx.request("DELETE", sink.url + "api/v1/messages", json={"IDs": [target.id]})
+    assert response.status_code == 200
+    expect(ui.row("Remove me")).to_have_count(0)
+    expect(ui.row("Keep me")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="1 message")).to_be_visible()
+
+
+def test_mark_unread_and_edit_tags(ui: Ui, mail: Callable[..., None]) -> None:
+    mail("Tag me")
+    page = ui.open()
+    ui.row("Tag me").click()
+    expect(ui.row("App: Tag me")).not_to_have_accessible_name(re.compile("^Unread"))
+
+    page.get_by_role("button", name="Mark unread").click()
+    expect(ui.row("Unread, App: Tag me")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark read")).to_be_visible()
+
+    tag_input = page.get_by_role("textbox", name="Add tag")
+    tag_input.fill("signup")
+    tag_input.press("Enter")
+    expect(page.get_by_role("button", name="Remove tag signup")).to_be_visible()
+    expect(ui.row("Tag me")).to_contain_text("signup")
+    page.get_by_role("button", name="Show messages tagged signup").click()
+    expect(page.get_by_role("searchbox", name="Search messages")).to_have_value('tag:"signup"')
+    ui.row("Tag me").click()
+    page.get_by_role("button", name="Remove tag signup").click()
+    expect(page.get_by_role("button", name="Remove tag signup")).to_have_count(0)
+
+
+def test_a_large_mailbox_renders_only_visible_rows(ui: Ui, sink: MailSink) -> None:
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+        for n in range(400):
+            raw = simple_message(f"Bulk {n:03d}", text=f"message {n}").as_bytes()
+            client.sendmail("app@example.com", ["user@example.com"], raw)
+    page = ui.open()
+    grid = page.get_by_role("grid", name="Messages")
+    expect(grid).to_have_attribute("aria-rowcount", "400")
+    expect(ui.row("Bulk 399")).to_be_visible()
+    assert page.get_by_role("row").count() < 60  # virtualised: not 400 rows in the DOM
+
+    grid.evaluate("g => g.scrollTo(0, g.scrollHeight)")
+    expect(ui.row("Bulk 000")).to_be_visible()
+    assert page.get_by_role("row").count() < 60
+
+
+def test_phone_width_shows_one_pane_at_a_time(
+    make_ui: Callable[..., Ui], sink: MailSink, mail: Callable[..., None]
+) -> None:
+    mail("Small screen")
+    ui = make_ui(sink, viewport=(390, 844))
+    page = ui.open()
+    ui.row("Small screen").click()
+    expect(page.get_by_role("heading", name="Small screen")).to_be_visible()
+    expect(page.get_by_role("grid", name="Messages")).to_be_hidden()
+    page.get_by_role("button", name="Back to inbox").click()
+    expect(ui.row("Small screen")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_smtp_errors_are_listed(make_ui: Callable[..., Ui]) -> None:
+    with MailSink(store="memory", http=True, smtp_auth_required=True) as strict:
+        ui = make_ui(strict)
+        page = ui.open()
+        with pytest.raises(smtplib.SMTPException):
+            send(strict, simple_message("Refused"))
+        errors_button = page.get_by_role("button", name=re.compile(r"SMTP errors \(1 new\)"))
+        expect(errors_button).to_be_visible()
+        errors_button.click()
+        dialog = page.get_by_role("dialog", name="Recent SMTP errors")
+        expect(dialog.get_by_role("row")).to_have_count(2)  # header + one error
+        expect(dialog).to_contain_text("127.0.0.1")
+
+
+def test_works_under_a_webroot(make_ui: Callable[..., Ui]) -> None:
+    with MailSink(store="memory", http=True, webroot="/mail/") as rooted:
+        assert rooted.url is not None
+        assert rooted.url.endswith("/mail/")
+        ui = make_ui(rooted)
+        page = ui.open()
+        send(rooted, simple_message("Under a prefix", html="<p>Prefixed <b>HTML</b></p>"))
+        ui.row("Under a prefix").click()
+        frame = page.get_by_title("HTML body")
+        expect(frame).to_have_attribute("src", re.compile(r"/mail/view/\w+\.html"))
+        expect(ui.html_body().get_by_text("Prefixed")).to_be_visible()
+        expect(page.get_by_role("link", name="Download .eml")).to_have_attribute(
+            "href", re.compile(r"/mail/api/v1/message/\w+/raw\?dl=1$")
+        )
