@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import itertools
 import os
 import platform
 import shlex
@@ -20,13 +21,14 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import browser
 import latency
 import stored
 from loads import LOADS, Load, generator_name, run_load, throughput
 from report import Row, Target, percentile, table
-from servers import BASELINE, MAILSINK, RunningServer, ServerKind, start_server
+from servers import BASELINE, MAILSINK, RunningServer, ServerKind, profiled, start_server
 from servers import wait_for_quiet_machine as wait_for_quiet
 
 SECTIONS = ("a", "b", "c", "d", "latency", "stored", "ui")
@@ -44,19 +46,28 @@ class Bench:
         quiet_wait: float,
         server_cpu: int | None,
         client_cpu: int | None,
+        profile_dir: Path | None = None,
     ):
         self.scale, self.reps, self.quiet_wait = scale, reps, quiet_wait
+        self.profile_dir = profile_dir
+        self.profiles = itertools.count(1)
         self.server_cpu, self.client_cpu = server_cpu, client_cpu
         self.rows: list[Row] = []
         self.notes: list[str] = []
         self.failed = False
 
     @contextmanager
-    def server(self, kind: ServerKind) -> Iterator[RunningServer]:
+    def server(self, kind: ServerKind, purpose: str) -> Iterator[RunningServer]:
         if self.quiet_wait > 0:
             wait_for_quiet(max_wait=self.quiet_wait)
         with start_server(kind, self.server_cpu) as server:
-            yield server
+            if self.profile_dir is None or kind is not MAILSINK:
+                yield server
+                return
+            output = self.profile_dir / f"{next(self.profiles):02d}-{purpose}.txt"
+            with profiled(server, output):
+                yield server
+            progress(f"profile: {output}")
 
     def section(self, name: str, run: Callable[[], list[Row]]) -> None:
         """Run one section; a failure becomes a row saying why, and the others still run."""
@@ -71,10 +82,10 @@ class Bench:
     def ingest(self, load: Load) -> list[Row]:
         rates = {MAILSINK: Row(f"{load.describe()}: msgs/s"), BASELINE: Row("")}
         volumes = {MAILSINK: Row(f"{load.describe()}: MB/s"), BASELINE: Row("")}
-        growth = {MAILSINK: Row("RSS growth receiving (d), MiB"), BASELINE: Row("")}
+        growth = {MAILSINK: Row(f"RSS growth receiving {load.describe()}, MiB"), BASELINE: Row("")}
         for rep in range(self.reps):
             for kind in (MAILSINK, BASELINE):
-                with self.server(kind) as server:
+                with self.server(kind, load.name) as server:
                     rss_before = server.rss_mib()
                     server.reset_peak_rss()
                     seconds = run_load(load, server.smtp_port, self.client_cpu)
@@ -84,11 +95,12 @@ class Bench:
                 messages, megabytes = throughput(load, seconds)
                 rates[kind].mailsink.append(messages)
                 volumes[kind].mailsink.append(megabytes)
-                growth[kind].mailsink.append(peak - rss_before)
+                if load.count == 1:
+                    growth[kind].mailsink.append(peak - rss_before)
                 progress(f"[{load.name}] {kind.name} rep {rep + 1}: {messages:,.1f} msgs/s")
         rows = [merge(rates), merge(volumes)]
         rows[0].target = Target("≥", RATIO_TARGETS[load.name], of_ratio=True)
-        if load.name == "d":
+        if load.count == 1:
             rows.append(merge(growth))
             rows[-1].target = Target("<", 3 * load.size / (1 << 20), unit="MiB")
         return rows
@@ -108,16 +120,18 @@ class Bench:
         load = LOADS["a"].scaled(self.scale)
         idle, loaded = [], []
         for _ in range(self.reps):
-            with self.server(MAILSINK) as server:
+            with self.server(MAILSINK, "latency-idle") as server:
                 idle.append(asyncio.run(self.probe(server, IDLE_PROBES, None)))
-            with self.server(MAILSINK) as server:
+            with self.server(MAILSINK, "latency-loaded") as server:
                 loaded.append(asyncio.run(self.probe(server, LOADED_PROBES, load)))
         rows = []
         for label, runs in (("idle", idle), (f"under load {load.describe()}", loaded)):
             for kind, pick in (("WebSocket new", "websocket"), ("listed by search", "api")):
                 for percent in (50, 99):
                     row = Row(f"250 → {kind}, {label}: p{percent} ms")
-                    row.mailsink = [percentile(getattr(r, pick), percent) for r in runs]
+                    seen = [getattr(run, pick) for run in runs if getattr(run, pick)]
+                    row.mailsink = [percentile(times, percent) for times in seen]
+                    row.error = "" if seen else "no probe was seen"
                     rows.append(row)
             missed = sum(r.missed for r in runs)
             if missed:
@@ -149,7 +163,7 @@ class Bench:
         for full_count in counts:
             count = max(10, round(full_count * self.scale))
             is_largest = full_count == STORED_COUNTS[-1]
-            with self.server(MAILSINK) as server:
+            with self.server(MAILSINK, f"stored-{count}") as server:
                 fill_rate = stored.fill(server, count, self.client_cpu)
                 label = f"{count + stored.NEEDLES:,} stored"
                 if with_queries:
@@ -222,6 +236,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before each server start, wait up to this long for other processes to calm down "
         "(30; 0 = do not wait)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record every mailsink run with py-spy into DIR (see bench/hotspots.py)",
+    )
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     if unknown := set(args.only) - set(SECTIONS):
@@ -236,7 +256,9 @@ def main() -> int:
     server_cpu, client_cpu = pinning(not args.no_pin)
     if client_cpu is not None:
         os.sched_setaffinity(0, {client_cpu})  # the probes run beside the generator
-    bench = Bench(args.scale, args.reps, args.max_quiet_wait, server_cpu, client_cpu)
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    bench = Bench(args.scale, args.reps, args.max_quiet_wait, server_cpu, client_cpu, args.profile)
     started = datetime.datetime.now(datetime.UTC)
     for name in args.only:
         if name in LOADS:

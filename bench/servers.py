@@ -169,6 +169,30 @@ def announced_lines(process: subprocess.Popen[bytes], timeout: float) -> Iterato
                 yield line.decode("utf-8", "replace").strip()
 
 
+@contextlib.contextmanager
+def profiled(server: RunningServer, output: Path) -> Iterator[None]:
+    """Sample the server's Python stacks with py-spy while the block runs (collapsed stacks).
+
+    `bench/hotspots.py OUTPUT` summarises the file; speedscope and flamegraph.pl read it too.
+    """
+    command = ["py-spy", "record", "--pid", str(server.process.pid), "--format", "raw"]
+    command += ["--rate", "200", "--nonblocking", "--threads", "--output", str(output)]
+    spy = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+        try:
+            spy.wait(STOP_TIMEOUT * 3)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait(STOP_TIMEOUT)
+
+
 def wait_for_quiet_machine(limit_percent: float = 25.0, max_wait: float = 30.0) -> float:
     """Wait (at most `max_wait` s) until other processes use under `limit_percent` of one core.
 

@@ -79,7 +79,8 @@ def fill(store: Store, count: int, rng: random.Random, words: list[str]) -> list
     for start in range(0, count, 500):
         began = time.perf_counter()
         futures = [
-            store.add(synthetic_message(n, rng, words)) for n in range(start, min(count, start + 500))
+            store.add(synthetic_message(n, rng, words))
+            for n in range(start, min(count, start + 500))
         ]
         for future in futures:
             future.result()

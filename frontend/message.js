@@ -18,7 +18,7 @@ import {
 
 const TABS = ["HTML", "Text", "Headers", "Raw", "MIME", "Attachments", "Envelope", "Warnings"];
 const PREVIEW_WIDTHS = { Phone: "375px", Tablet: "768px", Desktop: "100%" };
-const REMOTE_CONTENT = /(?:\b(?:src|background|srcset|href)\s*=\s*["']?\s*|url\(\s*["']?\s*)(?:https?:)?\/\//i;
+const REMOTE_CONTENT = /(?:\b(?:src|background|srcset|poster)\s*=\s*["']?\s*|url\(\s*["']?\s*)(?:https?:)?\/\//i;
 const TAB_KEY = "mailsink.tab";
 const WIDTH_KEY = "mailsink.previewWidth";
 
@@ -109,31 +109,17 @@ export class MessageView {
 
   render() {
     const message = this.message;
-    this.tabButtons = new Map();
     const available = this.availableTab(this.tab);
+    this.tabButtons = new Map(TABS.map((name) => [name, this.tabButton(name, name === available)]));
     const tabList = el(
       "div",
-      { class: "tabs", role: "tablist", "aria-label": "Message parts", onkeydown: (e) => this.tabKeys(e) },
-      TABS.map((name) => {
-        const count = this.tabCount(name);
-        const button = el(
-          "button",
-          {
-            type: "button",
-            role: "tab",
-            id: `tab-${name}`,
-            "aria-controls": "tab-panel",
-            "aria-selected": name === available ? "true" : "false",
-            tabindex: name === available ? "0" : "-1",
-            class: count === 0 ? "tab tab-empty" : "tab",
-            onclick: () => this.selectTab(name, true),
-          },
-          name,
-          count > 0 && el("span", { class: name === "Warnings" ? "tab-count warn" : "tab-count", text: String(count) }),
-        );
-        this.tabButtons.set(name, button);
-        return button;
-      }),
+      {
+        class: "tabs",
+        role: "tablist",
+        "aria-label": "Message parts",
+        onkeydown: (event) => this.tabKeys(event),
+      },
+      [...this.tabButtons.values()],
     );
     this.panel = el("div", { class: "tab-panel", id: "tab-panel", role: "tabpanel", tabindex: "-1" });
     this.tagsNode = el("div", { class: "tag-editor" });
@@ -152,6 +138,26 @@ export class MessageView {
     );
     this.renderTags();
     this.selectTab(available, false);
+  }
+
+  tabButton(name, selected) {
+    const count = this.tabCount(name);
+    return el(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        id: `tab-${name}`,
+        "aria-controls": "tab-panel",
+        "aria-selected": String(selected),
+        tabindex: selected ? "0" : "-1",
+        class: "tab",
+        onclick: () => this.selectTab(name, true),
+      },
+      name,
+      count > 0 &&
+        el("span", { class: name === "Warnings" ? "tab-count warn" : "tab-count", text: String(count) }),
+    );
   }
 
   availableTab(wanted) {
@@ -235,43 +241,50 @@ export class MessageView {
   // ---- parts of the view --------------------------------------------------------------
 
   toolbar(message) {
-    const id = message?.ID;
-    const button = (label, onclick, props = {}) => el("button", { type: "button", onclick, ...props }, label);
-    this.readButton = message && el("button", { type: "button", onclick: () => this.toggleRead() });
+    const iconButton = (label, title, path, onclick, extraClass = "") =>
+      el(
+        "button",
+        { type: "button", class: `icon-button ${extraClass}`, "aria-label": label, title, onclick },
+        icon(path),
+      );
+    const navigation = [
+      iconButton("Back to inbox", "Back to inbox (Esc)", ICONS.back, () => this.actions.back(), "back-button"),
+      iconButton("Previous message", "Previous message (k)", ICONS.up, () => this.actions.move(-1)),
+      iconButton("Next message", "Next message (j)", ICONS.down, () => this.actions.move(1)),
+    ];
+    this.readButton = null;
     const bar = el(
       "div",
       { class: "message-toolbar", role: "toolbar", "aria-label": "Message actions" },
-      el(
-        "button",
-        { type: "button", class: "icon-button back-button", "aria-label": "Back to inbox", title: "Back to inbox (Esc)", onclick: () => this.actions.back() },
-        icon(ICONS.back),
-      ),
-      el(
-        "button",
-        { type: "button", class: "icon-button", "aria-label": "Previous message", title: "Previous message (k)", onclick: () => this.actions.move(-1) },
-        icon(ICONS.up),
-      ),
-      el(
-        "button",
-        { type: "button", class: "icon-button", "aria-label": "Next message", title: "Next message (j)", onclick: () => this.actions.move(1) },
-        icon(ICONS.down),
-      ),
+      navigation,
       el("span", { class: "spacer" }),
-      message && this.readButton,
-      message && this.actions.relayEnabled() && button("Release", () => this.actions.release(message)),
-      message && button("Copy link", () => this.actions.copyLink(id)),
-      message &&
-        el("a", {
-          class: "button-link",
-          href: url(messagePath(id, "/raw"), { dl: 1 }),
-          download: `${id}.eml`,
-          text: "Download .eml",
-        }),
-      message &&
-        button("Delete", () => this.actions.remove(id), { class: "danger", "aria-label": "Delete message", title: "Delete (Del)" }),
+      message && this.messageActions(message),
     );
     this.renderReadButton();
     return bar;
+  }
+
+  messageActions(message) {
+    const id = message.ID;
+    const button = (label, onclick, props = {}) =>
+      el("button", { type: "button", onclick, ...props }, label);
+    this.readButton = button("", () => this.toggleRead());
+    return [
+      this.readButton,
+      this.actions.relayEnabled() && button("Release", () => this.actions.release(message)),
+      button("Copy link", () => this.actions.copyLink(id)),
+      el("a", {
+        class: "button-link",
+        href: url(messagePath(id, "/raw"), { dl: 1 }),
+        download: `${id}.eml`,
+        text: "Download .eml",
+      }),
+      button("Delete", () => this.actions.remove(id), {
+        class: "danger",
+        "aria-label": "Delete message",
+        title: "Delete (Del)",
+      }),
+    ];
   }
 
   renderReadButton() {

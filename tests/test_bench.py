@@ -21,7 +21,7 @@ EXPECTED_ROWS = (
     "(b) 25 × 2 KB, 8 conc., 25/conn.: MB/s",
     "(c) 1 × 1 MB, 4 conc.: msgs/s",
     "(d) 1 × 25 MB: MB/s",
-    "RSS growth receiving (d), MiB",
+    "RSS growth receiving (d) 1 × 25 MB, MiB",
     "250 → WebSocket new, idle: p50 ms",
     "250 → listed by search, under load (a) 25 × 2 KB, 8 conc.: p99 ms",
     "55 stored: list newest 50, p50 ms",

@@ -31,7 +31,7 @@ SMTP_USER, SMTP_PASSWORD = "app", "s3cret"
 
 
 @dataclass(frozen=True)
-class TestCertificates:
+class SinkCertificates:
     ca: Path  # what the client trusts
     server_cert: Path
     server_key: Path
@@ -48,7 +48,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> SinkCertificates:
     """A CA and a server certificate it signed, for localhost and 127.0.0.1."""
     directory = tmp_path_factory.mktemp("tls")
     now = datetime.datetime.now(datetime.UTC)
@@ -110,7 +110,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    found = TestCertificates(
+    found = SinkCertificates(
         directory / "ca.pem", directory / "server.pem", directory / "server.key"
     )
     found.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
@@ -120,7 +120,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
 
 
 @pytest.fixture
-def secure_sink(certificates: TestCertificates, tmp_path: Path) -> Iterator[MailSink]:
+def secure_sink(certificates: SinkCertificates, tmp_path: Path) -> Iterator[MailSink]:
     """A sink that refuses mail before STARTTLS and before AUTH, and checks the password."""
     users = tmp_path / "smtp-users"
     users.write_text(f"{SMTP_USER}:{SMTP_PASSWORD}\n")
@@ -148,7 +148,7 @@ def send_invoice(host: str, port: int, tls: ssl.SSLContext) -> None:
 
 
 def test_mail_goes_over_verified_tls_with_auth(
-    secure_sink: MailSink, certificates: TestCertificates
+    secure_sink: MailSink, certificates: SinkCertificates
 ) -> None:
     trust_test_ca = ssl.create_default_context(cafile=certificates.ca)  # chain and hostname
     send_invoice(secure_sink.host, secure_sink.port, trust_test_ca)
@@ -166,5 +166,6 @@ def test_a_client_that_does_not_trust_the_ca_refuses_the_server(secure_sink: Mai
 
 def test_plain_text_mail_is_refused(secure_sink: MailSink) -> None:
     with smtplib.SMTP(secure_sink.host, secure_sink.port, timeout=30) as client:
+        client.ehlo()
         code, reply = client.mail("billing@example.com")
     assert code == 530, reply

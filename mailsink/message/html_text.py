@@ -73,6 +73,7 @@ _TEXT, _OPEN, _CLOSE = 0, 1, 2
 def _scan(markup: str) -> Iterator[tuple[int, str, str]]:
     pos = 0
     search = _MARKUP.search
+    unclosed: set[str] = set()  # elements with no closing tag further on: do not look again
     while True:
         found = search(markup, pos)
         if found is None:
@@ -90,10 +91,12 @@ def _scan(markup: str) -> Iterator[tuple[int, str, str]]:
             yield _CLOSE, name, ""
             continue
         if name in _CLOSERS:
-            closer = _CLOSERS[name].search(markup, pos)
+            closer = None if name in unclosed else _CLOSERS[name].search(markup, pos)
             if closer is not None:
                 pos = closer.end()
-            elif name != "head":
+            elif name == "head":
+                unclosed.add(name)
+            else:
                 return  # an unclosed script or style hides the rest, as in a browser
             continue
         href = ""
@@ -119,7 +122,16 @@ def strip_html(markup: str, *, include_links: bool = False) -> str:
             out.append(" ")
         elif include_links and href.lower().startswith("http"):
             out.append(f" {href} ")
-    return _SPACE.sub(" ", _CONTROL.sub(" ", "".join(out))).strip()
+    return _one_line("".join(out))
+
+
+def _one_line(text: str) -> str:
+    """Whitespace collapsed, control characters as spaces (`split` is much faster than a regex,
+    and the regex runs only when something unprintable is left)."""
+    line = " ".join(text.split())
+    if not line.isprintable():
+        line = " ".join(_CONTROL.sub(" ", line).split())
+    return line
 
 
 def html_to_text(markup: str) -> str:

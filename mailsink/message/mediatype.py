@@ -15,7 +15,6 @@ from mailsink.message.headers import decode_words
 
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"?|[^;]*))?', re.S)
 _QUOTED_PAIR = re.compile(r"\\(.)", re.S)
-_SECTION = re.compile(r"^(.*?)\*(\d+)(\*?)$|^(.*?)(\*)$")
 
 
 def parse_media_type(value: str | None) -> tuple[str, dict[str, str]]:
@@ -39,15 +38,14 @@ def _parse_params(text: str) -> dict[str, str]:
     for name, raw in _PARAM.findall(text):
         name = name.lower()
         value = _unquote(raw.strip())
-        section = _SECTION.match(name)
-        if section is None:
+        if "*" not in name:
             plain.setdefault(name, decode_words(value))
-        elif section.group(1) is not None:
-            sections.setdefault(section.group(1), []).append(
-                (int(section.group(2)[:6]), bool(section.group(3)), value)
-            )
-        else:
-            sections.setdefault(section.group(4), []).append((0, True, value))
+            continue
+        encoded = name.endswith("*")
+        base, _, number = name.removesuffix("*").rpartition("*")
+        if not (base and number.isdigit()):
+            base, number = name.removesuffix("*"), "0"
+        sections.setdefault(base, []).append((int(number[:6]), encoded, value))
     for name, pieces in sections.items():
         plain[name] = _join_rfc2231(pieces)
     return plain

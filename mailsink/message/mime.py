@@ -300,18 +300,18 @@ def _build_tree(raw: bytes, max_parts: int, max_depth: int, warnings: list[str])
     levels: list[_Level] = []
     depth_warned = False
 
-    def descend(part: MimePart, prefix: str, depth: int) -> bool:
+    def descend(part: MimePart, prefix: str, depth: int) -> None:
         nonlocal depth_warned
-        ranges = _child_ranges(part, warnings)
-        if ranges is None:
-            return False
+        if not part.boundary and part.content_type not in _EMBEDDED_MESSAGE:
+            if part.is_multipart:
+                warnings.append(f"{part.content_type} part {part.part_id} has no boundary")
+            return
         if depth >= max_depth:
             if not depth_warned:
                 warnings.append(f"MIME parts nested deeper than {max_depth} levels were not read")
                 depth_warned = True
-            return False
-        levels.append((part, prefix, depth + 1, ranges))
-        return True
+            return
+        levels.append((part, prefix, depth + 1, _child_ranges(part, warnings)))
 
     descend(root, "", 0)
     while levels:
@@ -341,17 +341,12 @@ def _build_tree(raw: bytes, max_parts: int, max_depth: int, warnings: list[str])
     return root
 
 
-def _child_ranges(part: MimePart, warnings: list[str]) -> Iterator[tuple[bytes, int, int]] | None:
-    """Where the children of `part` are, or None for a leaf."""
-    if part.content_type.startswith("multipart/"):
-        if not part.boundary:
-            warnings.append(f"{part.content_type} part {part.part_id} has no boundary parameter")
-            return None
+def _child_ranges(part: MimePart, warnings: list[str]) -> Iterator[tuple[bytes, int, int]]:
+    """Where the children of a container are: a multipart's parts, an embedded message."""
+    if part.boundary:
         return _multipart_ranges(part, warnings)
-    if part.content_type in _EMBEDDED_MESSAGE:
-        data = part.data
-        return iter([(data, 0, len(data))])
-    return None
+    data = part.data
+    return iter([(data, 0, len(data))])
 
 
 def _multipart_ranges(part: MimePart, warnings: list[str]) -> Iterator[tuple[bytes, int, int]]:

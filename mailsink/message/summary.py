@@ -6,7 +6,6 @@ listing and search need); the full MIME tree is parsed on demand by `mailsink.me
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,7 +64,10 @@ def _summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
     else:
         from_ = Address("", "") if "From" in headers else None
 
-    text, html = parsed.text, parsed.html
+    html = parsed.html
+    # Without a text part, `parsed.text` is converted from the HTML: not needed here, since the
+    # snippet and search text use the HTML itself.
+    text = parsed.text if parsed.has_text_part else ""
     warnings = [
         *line_problems(raw),
         *filter(None, [eight_bit_problem(raw, envelope.mail_from_params)]),
@@ -85,7 +87,7 @@ def _summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
         attachments=len(parsed.attachments),
         inlines=len(parsed.inlines),
         tags=requested_tags(headers, (*to, *cc, *bcc, *from_list)),
-        search_text=_search_text(parsed, envelope, bcc_envelope),
+        search_text=_search_text(parsed, envelope, bcc_envelope, text),
         warnings=tuple(warnings),
     )
 
@@ -127,13 +129,24 @@ def make_snippet(text: str, html: str) -> str:
     """Mailpit's snippet: the HTML body as one line of text (else the text body), cut at 200
     bytes (on a character boundary) with "..." appended. Unlike Mailpit, an HTML body with no
     text at all (only an image) falls back to the text body."""
-    line = _one_line(strip_html(html)) if html.strip() else ""
+    line = _html_line(html) if html.strip() else ""
     if not line:
         line = _one_line(text)
     data = line.encode("utf-8")
     if len(data) <= SNIPPET_BYTES:
         return line
     return data[:SNIPPET_BYTES].decode("utf-8", "ignore") + "..."
+
+
+def _html_line(html: str) -> str:
+    """The HTML body as one line, converting only as much as a snippet can show: a cut at the
+    end of a prefix can only spoil the line's last few characters, which a snippet drops."""
+    take = 16384
+    while True:
+        line = _one_line(strip_html(html[:take]))
+        if take >= len(html) or len(line) > SNIPPET_BYTES + 64:
+            return line
+        take *= 4
 
 
 def _one_line(text: str) -> str:
@@ -146,9 +159,6 @@ def _one_line(text: str) -> str:
         take *= 4
 
 
-_PLUS_ADDRESS = re.compile(r"^(.*?)\+(.*?)@", re.S)
-
-
 def requested_tags(headers: HeaderMap, addresses: Iterable[Address]) -> tuple[str, ...]:
     """Tags from `X-Tags` (comma-separated) and plus-addressing (`app+signup@x` → `signup`,
     `a+b+c@x` → `b`, `c`), as Mailpit reads them; each once (case-insensitively), in the order
@@ -157,9 +167,10 @@ def requested_tags(headers: HeaderMap, addresses: Iterable[Address]) -> tuple[st
     for value in headers.get_all("X-Tags"):
         found.extend(value.split(","))
     for address in addresses:
-        plus = _PLUS_ADDRESS.match(address.address)
-        if plus is not None:
-            found.extend(plus.group(2).split("+"))
+        plus = address.address.find("+")
+        at = address.address.find("@", plus + 1) if plus >= 0 else -1
+        if at >= 0:  # what Mailpit's `(?U)^(.*){1,}\+(.*)@` captures, without its backtracking
+            found.extend(address.address[plus + 1 : at].split("+"))
     unique: dict[str, str] = {}
     for tag in found:
         tag = " ".join(tag.split())
@@ -168,26 +179,32 @@ def requested_tags(headers: HeaderMap, addresses: Iterable[Address]) -> tuple[st
     return tuple(unique.values())
 
 
-# Line breaks and tabs are whitespace to `str.split` already.
-_SEARCH_SEPARATORS = str.maketrans(dict.fromkeys('<>",;()\ufeff', " "))
+# Line breaks and tabs are whitespace to `str.split` already. (`str.replace` per character is
+# many times faster than `str.translate` or a regex on non-ASCII text.)
+_SEARCH_SEPARATORS = '<>",;()\ufeff'
 
 
 def clean_search_text(text: str) -> str:
     """Mailpit's `cleanString`, for stored search text and search words alike."""
-    return " ".join(text.translate(_SEARCH_SEPARATORS).lower().split())
+    for separator in _SEARCH_SEPARATORS:
+        if separator in text:
+            text = text.replace(separator, " ")
+    return " ".join(text.lower().split())
 
 
-def _search_text(parsed: ParsedMessage, envelope: Envelope, bcc_envelope: list[Address]) -> str:
+def _search_text(
+    parsed: ParsedMessage, envelope: Envelope, bcc_envelope: list[Address], text: str
+) -> str:
     """Reference §5: address and subject fields, Return-Path (Mailpit writes MAIL FROM there),
     the HTML body as text with its link URLs (else the text body), attachment file names."""
-    headers = parsed.headers
+    headers, html = parsed.headers, parsed.html
     pieces = [headers.get(name) or "" for name in ("From", "Subject", "To", "Cc", "Bcc")]
     pieces.extend(address.address for address in bcc_envelope)
     pieces.append(headers.get("Reply-To") or "")
     return_path = f"<{envelope.mail_from}>" if envelope.mail_from else headers.get("Return-Path")
     pieces.append(return_path or "")
-    body = strip_html(parsed.html, include_links=True) if parsed.html else ""
-    pieces.append(body or parsed.text)
+    body = strip_html(html, include_links=True) if html else ""
+    pieces.append(body or text)
     pieces.extend(part.filename for part in parsed.attachments)
     return clean_search_text(" ".join(pieces))
 

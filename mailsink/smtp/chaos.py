@@ -93,7 +93,9 @@ class ChaosTriggers:
         unknown = sorted(set(by_stage) - {s.lower() for s in STAGES})
         if unknown:
             raise ChaosError(f"unknown chaos trigger {unknown[0]!r}")
-        updated = {stage: _trigger_from_json(stage, by_stage.get(stage.lower())) for stage in STAGES}
+        updated = {
+            stage: _trigger_from_json(stage, by_stage.get(stage.lower())) for stage in STAGES
+        }
         with self._lock:
             self._triggers = updated
         return self.as_json()

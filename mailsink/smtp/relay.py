@@ -95,7 +95,9 @@ def load_relay_config(path: Path) -> RelayConfig:
 
 def parse_relay_config(text: str, source: str = "<relay config>") -> RelayConfig:
     """Parse JSON or flat `key: value` lines; raises `RelayError` naming what is wrong."""
-    values = _parse_json(text, source) if text.lstrip().startswith("{") else _parse_lines(text, source)
+    values = (
+        _parse_json(text, source) if text.lstrip().startswith("{") else _parse_lines(text, source)
+    )
     values = {key.lower().replace("_", "-"): value for key, value in values.items()}
     if "recipient-allowlist" in values:  # Mailpit's deprecated name
         values.setdefault("allowed-recipients", values.pop("recipient-allowlist"))
@@ -147,9 +149,12 @@ def _parse_lines(text: str, source: str) -> dict[str, Any]:
 
 
 def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return re.sub(r"\s+#.*$", "", value)  # a trailing comment
+    """A YAML scalar's text: quotes removed, or a trailing ` # comment` dropped."""
+    if value[:1] in ("'", '"'):
+        closing = value.find(value[0], 1)
+        if closing != -1:
+            return value[1:closing]
+    return re.sub(r"\s+#.*$", "", value)
 
 
 def _port(value: Any, source: str) -> int:
@@ -176,7 +181,9 @@ def _pattern(key: str, value: str, source: str) -> re.Pattern[str] | None:
     try:
         return re.compile(value)
     except re.error as error:
-        raise RelayError(f"{source}: {key.replace('_', '-')} is not a valid regexp: {error}") from error
+        raise RelayError(
+            f"{source}: {key.replace('_', '-')} is not a valid regexp: {error}"
+        ) from error
 
 
 def _auth_method(options: dict[str, Any], source: str) -> str:
@@ -186,7 +193,9 @@ def _auth_method(options: dict[str, Any], source: str) -> str:
         raise RelayError(f"{source}: authentication method not supported: {auth}")
     password_key = "secret" if method == "cram-md5" else "password"
     if method != "none" and not (options.get("username") and options.get(password_key)):
-        raise RelayError(f"{source}: username or {password_key} not set for {method} authentication")
+        raise RelayError(
+            f"{source}: username or {password_key} not set for {method} authentication"
+        )
     return method
 
 
@@ -232,15 +241,15 @@ class Relay:
             allowed = self.config.allowed_recipients
             if allowed is not None and not allowed.search(address):
                 not_allowed.append(text)
-            elif self.config.blocked_recipients is not None and self.config.blocked_recipients.search(
-                address
+            elif (
+                self.config.blocked_recipients is not None
+                and self.config.blocked_recipients.search(address)
             ):
                 blocked.append(text)
             addresses.append(address)
         if not_allowed:
-            raise RelayError(
-                f"Failed: {_plural(not_allowed)} do not match the allowlist: {', '.join(not_allowed)}"
-            )
+            listed = ", ".join(not_allowed)
+            raise RelayError(f"Failed: {_plural(not_allowed)} do not match the allowlist: {listed}")
         if blocked:
             raise RelayError(f"Failed: {_plural(blocked)} found on blocklist: {', '.join(blocked)}")
         if not addresses:
@@ -250,7 +259,9 @@ class Relay:
     async def send(self, message: bytes, recipients: list[str], mail_from: str) -> None:
         """Send `message` as it is (but for override-from); raises `RelayError("SMTP error: …")`."""
         if self.config.override_from:
-            message = edit_headers(message, remove=set(), replace={"From": self.config.override_from})
+            message = edit_headers(
+                message, remove=set(), replace={"From": self.config.override_from}
+            )
             mail_from = self.config.override_from
         await asyncio.to_thread(self._send, message, recipients, mail_from)
 
@@ -258,13 +269,17 @@ class Relay:
         try:
             with self._connect() as client:
                 self._authenticate(client)
-                options = ["SMTPUTF8"] if not all(a.isascii() for a in [mail_from, *recipients]) else []
+                options = (
+                    ["SMTPUTF8"] if not all(a.isascii() for a in [mail_from, *recipients]) else []
+                )
                 refused = client.sendmail(mail_from, recipients, message, mail_options=options)
         except smtplib.SMTPResponseException as error:
             text = error.smtp_error.decode("utf-8", "replace")
             raise RelayError(f"SMTP error: {error.smtp_code} {text}") from error
         except smtplib.SMTPRecipientsRefused as error:
-            raise RelayError(f"SMTP error: every recipient refused: {_refusals(error.recipients)}") from error
+            raise RelayError(
+                f"SMTP error: every recipient refused: {_refusals(error.recipients)}"
+            ) from error
         except (smtplib.SMTPException, OSError) as error:
             raise RelayError(f"SMTP error: {error or type(error).__name__}") from error
         if refused:
@@ -306,7 +321,11 @@ class Relay:
     def auto_relay_recipients(self, recipients: Iterable[str]) -> list[str]:
         """Of a new message's recipients, those relay-all / relay-matching sends it to."""
         config = self.config
-        chosen = [r for r in recipients if not (config.blocked_recipients and config.blocked_recipients.search(r))]
+        chosen = [
+            r
+            for r in recipients
+            if not (config.blocked_recipients and config.blocked_recipients.search(r))
+        ]
         if config.relay_all:
             return chosen
         if config.relay_matching is not None:
@@ -345,7 +364,12 @@ class AutoRelay:
         except RelayError as error:
             log.error("auto-relay of %s via %s failed: %s", message.id, self._relay.server, error)
         else:
-            log.info("auto-relayed %s to %s via %s", message.id, ", ".join(recipients), self._relay.server)
+            log.info(
+                "auto-relayed %s to %s via %s",
+                message.id,
+                ", ".join(recipients),
+                self._relay.server,
+            )
 
     async def close(self) -> None:
         """Wait for relays in progress (each bounded by the SMTP client's timeout)."""
@@ -399,4 +423,6 @@ def _plural(items: list[str]) -> str:
 
 
 def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
-    return ", ".join(f"{r} ({code} {text.decode('utf-8', 'replace')})" for r, (code, text) in refused.items())
+    return ", ".join(
+        f"{r} ({code} {text.decode('utf-8', 'replace')})" for r, (code, text) in refused.items()
+    )

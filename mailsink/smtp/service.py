@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import Callable
@@ -73,16 +74,16 @@ class SmtpService:
     async def _pool_changed(self, timeout: float) -> None:
         """Wait until a session ends a transaction or disconnects, or `timeout` passes."""
         self._pool.changed.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._pool.changed.wait(), timeout)
-        except TimeoutError:
-            pass
 
 
 async def start_smtp(context: SinkContext) -> SmtpService:
     """Bind the SMTP listener (and the implicit-TLS one, if configured) and start serving."""
     config = context.config
-    starttls = server_context(config.smtp_tls_cert, config.smtp_tls_key) if config.smtp_tls_cert else None
+    starttls = (
+        server_context(config.smtp_tls_cert, config.smtp_tls_key) if config.smtp_tls_cert else None
+    )
     if config.smtp_require_starttls and starttls is None:
         raise ValueError("--smtp-require-starttls needs --smtp-tls-cert (a PEM file, or auto)")
     if config.enable_chaos:
@@ -101,7 +102,9 @@ async def start_smtp(context: SinkContext) -> SmtpService:
             server.close()
         raise
     auto_relay, unsubscribe = None, None
-    if context.relay is not None and (context.relay.config.relay_all or context.relay.config.relay_matching):
+    if context.relay is not None and (
+        context.relay.config.relay_all or context.relay.config.relay_matching
+    ):
         auto_relay = AutoRelay(context.relay, context.store, asyncio.get_running_loop())
         unsubscribe = context.hub.subscribe(auto_relay.on_change)
     return SmtpService(servers, pool, auto_relay, unsubscribe)

@@ -23,15 +23,16 @@ import time
 from base64 import b64decode
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope as AiosmtpdEnvelope, Session, syntax
+from aiosmtpd.smtp import SMTP, AuthResult, Session, syntax
+from aiosmtpd.smtp import Envelope as AiosmtpdEnvelope
 
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind, SmtpIncident
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.standards import line_problems
-from mailsink.smtp.auth import Credentials
+from mailsink.smtp.auth import MECHANISMS, Credentials
 from mailsink.smtp.data import read_data
 from mailsink.smtp.replies import ParameterError, parse_parameters, with_enhanced_code
 from mailsink.smtp.tls import tls_facts
@@ -83,7 +84,8 @@ class _QuietSession(Session):
 
 class SmtpSession(SMTP):
     command_size_limit = 2048  # RFC 5321's 512 is too tight for SMTPUTF8 addresses + DSN
-    command_size_limits: collections.defaultdict[str, int] = collections.defaultdict(
+    # aiosmtpd keeps per-command limits in a class-level dict; this class has its own.
+    command_size_limits: ClassVar[collections.defaultdict[str, int]] = collections.defaultdict(
         lambda: SmtpSession.command_size_limit
     )
     line_length_limit = READ_CHUNK  # aiosmtpd gives this to the StreamReader as its limit
@@ -101,9 +103,7 @@ class SmtpSession(SMTP):
             tls_context=None if implicit_tls else pool.starttls,
             timeout=self._config.smtp_timeout,
             auth_require_tls=False,
-            auth_exclude_mechanism=[
-                m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m not in pool.credentials.mechanisms
-            ],
+            auth_exclude_mechanism=[m for m in MECHANISMS if m not in pool.credentials.mechanisms],
         )
 
     # Connection life
@@ -327,7 +327,9 @@ class SmtpSession(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
-            received = await read_data(self._reader, self._config.smtp_max_size, self._reset_timeout)
+            received = await read_data(
+                self._reader, self._config.smtp_max_size, self._reset_timeout
+            )
         except asyncio.IncompleteReadError:
             self._drop_connection("disconnected during DATA; nothing stored")
             return
@@ -395,7 +397,9 @@ class SmtpSession(SMTP):
         if len(parts) != 3:
             return await self._malformed_auth(None)
         _, user, password = (p.decode("utf-8", "replace") for p in parts)
-        return await self._auth_result(user, await self._pool.credentials.check_password(user, password))
+        return await self._auth_result(
+            user, await self._pool.credentials.check_password(user, password)
+        )
 
     async def auth_LOGIN(self, _: SMTP, args: list[str]) -> AuthResult:
         if len(args) == 1:
@@ -435,7 +439,9 @@ class SmtpSession(SMTP):
         assert self.session is not None
         if code := self._chaos_code("Authentication"):
             self._pool.report(self.session.peer, f"chaos: authentication error {code}")
-            return AuthResult(success=False, handled=False, message=f"{code} Chaos authentication error")
+            return AuthResult(
+                success=False, handled=False, message=f"{code} Chaos authentication error"
+            )
         if not ok:
             self._pool.report(self.session.peer, f"authentication failed for user {user!r}")
             return AuthResult(success=False, handled=False)
@@ -460,4 +466,3 @@ def peer_text(session: Session | None) -> str:
         return ""
     host = f"[{peer[0]}]" if ":" in str(peer[0]) else str(peer[0])
     return f"{host}:{peer[1]}"
-

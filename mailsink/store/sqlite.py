@@ -35,7 +35,7 @@ from mailsink.store.codec import (
 )
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.search import SearchQuery, field_text
-from mailsink.store.sqlite_schema import TEXT_COLUMNS, check_sqlite_features, migrate
+from mailsink.store.sqlite_schema import TEXT_TABLES, check_sqlite_features, migrate
 from mailsink.store.sqlite_search import TEXT_COLUMN, TRIGRAM, IndexChoice, compile_query
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
@@ -43,12 +43,12 @@ T = TypeVar("T")
 Outcome = tuple[Any, Sequence[Change]]
 
 MAX_BATCH = 1000  # jobs per transaction
-_FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
-_COLUMNS = ", ".join(TEXT_COLUMNS)
+_FIELD_OF_COLUMN = {place: field for field, place in TEXT_COLUMN.items()}
 _CHUNK = 500  # IDs per "IN (...)" list
 
 _SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.summary,
     t.search_text FROM messages m JOIN message_text t ON t.seq = m.seq"""
+_COUNTS = "SELECT total, unread FROM mailbox_counts"
 
 # How many of a value's trigrams `_index_chooser` looks up, and the share of all messages above
 # which holding the rarest of them makes a scan cheaper than the index.
@@ -154,18 +154,25 @@ class SqliteStore:
                 condition += " AND m.seq > ?"
                 params.append(after_seq)
             params += [-1 if limit is None else max(limit, 0), max(offset, 0)]
-            sql = f"{_SELECT_MESSAGES} WHERE {condition} ORDER BY m.seq {order} LIMIT ? OFFSET ?"
+            # The page's Seqs first (skipping `offset` rows touches no text), then their rows.
+            page = (
+                f"SELECT m.seq FROM messages m{compiled.joins()} WHERE {condition}"
+                f" ORDER BY m.seq {order} LIMIT ? OFFSET ?"
+            )
+            sql = f"{_SELECT_MESSAGES} WHERE m.seq IN ({page}) ORDER BY m.seq {order}"
             rows = db.execute(sql, params).fetchall()
         return [_stored(row) for row in rows]
 
     def count(self, query: SearchQuery | None = None) -> MailboxCounts:
         with self._reading() as db:
             compiled = compile_query(query, _index_chooser(db))
-            tables = "messages m"
-            if compiled.scans_text:
-                tables += " JOIN message_text t ON t.seq = m.seq"
-            sql = f"SELECT COUNT(*), COALESCE(SUM(m.read = 0), 0) FROM {tables} WHERE "
-            total, unread = db.execute(sql + compiled.condition, compiled.params).fetchone()
+            if not compiled.params:  # no terms: the counts the triggers keep
+                return MailboxCounts(*db.execute(_COUNTS).fetchone())
+            sql = (
+                f"SELECT COUNT(*), COALESCE(SUM(m.read = 0), 0) FROM messages m{compiled.joins()}"
+                f" WHERE {compiled.condition}"
+            )
+            total, unread = db.execute(sql, compiled.params).fetchone()
         return MailboxCounts(total, unread)
 
     def tags(self) -> dict[str, int]:
@@ -315,13 +322,11 @@ def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome:
     seq = cursor.lastrowid
     assert seq is not None
     db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, message.raw))
-    texts = (seq, *(field_text(_FIELD_OF_COLUMN[c], summary) for c in TEXT_COLUMNS))
-    for table in ("message_text", "message_text_index"):
-        db.execute(
-            f"INSERT INTO {table} ({'seq' if table == 'message_text' else 'rowid'}, {_COLUMNS})"
-            f" VALUES (?{', ?' * len(TEXT_COLUMNS)})",
-            texts,
-        )
+    for table, columns in TEXT_TABLES.items():
+        texts = (seq, *(field_text(_FIELD_OF_COLUMN[table, c], summary) for c in columns))
+        names, marks = ", ".join(columns), ", ?" * len(columns)
+        db.execute(f"INSERT INTO {table} (seq, {names}) VALUES (?{marks})", texts)
+        db.execute(f"INSERT INTO {table}_index (rowid, {names}) VALUES (?{marks})", texts)
     _link_tags(db, seq, tags)
     stored = StoredMessage(
         id=message.id,
@@ -342,8 +347,10 @@ def _delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome:
 
 
 def _delete_all(db: sqlite3.Connection) -> Outcome:
-    db.execute("INSERT INTO message_text_index (message_text_index) VALUES ('delete-all')")
-    for table in ("messages", "raw", "message_text", "message_tags", "tags"):
+    for table in TEXT_TABLES:
+        db.execute(f"INSERT INTO {table}_index ({table}_index) VALUES ('delete-all')")
+        db.execute(f"DELETE FROM {table}")
+    for table in ("messages", "raw", "message_tags", "tags"):
         db.execute(f"DELETE FROM {table}")
     return None, (Change(ChangeKind.TRUNCATE),)
 
@@ -463,12 +470,14 @@ def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
         marks = _marks(chunk)
         db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM raw WHERE seq IN ({marks})", chunk)
-        db.execute(
-            f"INSERT INTO message_text_index (message_text_index, rowid, {_COLUMNS})"
-            f" SELECT 'delete', seq, {_COLUMNS} FROM message_text WHERE seq IN ({marks})",
-            chunk,
-        )
-        db.execute(f"DELETE FROM message_text WHERE seq IN ({marks})", chunk)
+        for table, columns in TEXT_TABLES.items():
+            names = ", ".join(columns)
+            db.execute(
+                f"INSERT INTO {table}_index ({table}_index, rowid, {names})"
+                f" SELECT 'delete', seq, {names} FROM {table} WHERE seq IN ({marks})",
+                chunk,
+            )
+            db.execute(f"DELETE FROM {table} WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM message_tags WHERE seq IN ({marks})", chunk)
     if seqs:
         _drop_unused_tags(db)
@@ -479,16 +488,16 @@ def _index_chooser(db: sqlite3.Connection) -> IndexChoice:
     `sqlite_search`): yes unless the rarest of its trigrams is in a large share of messages."""
     total: int | None = None
 
-    def use_index(column: str, value: str) -> bool:
+    def use_index(table: str, column: str, value: str) -> bool:
         nonlocal total
         if total is None:
-            (total,) = db.execute("SELECT COUNT(*) FROM messages").fetchone()
+            total, _ = db.execute(_COUNTS).fetchone()
         trigrams = sorted({value[i : i + TRIGRAM] for i in range(len(value) - TRIGRAM + 1)})
         step = max(len(trigrams) // _TRIGRAMS_CHECKED, 1)
         fewest = total
         for trigram in trigrams[::step][:_TRIGRAMS_CHECKED]:
             row = db.execute(
-                "SELECT doc FROM message_text_vocab WHERE term = ? AND col = ?", (trigram, column)
+                f"SELECT doc FROM {table}_vocab WHERE term = ? AND col = ?", (trigram, column)
             ).fetchone()
             fewest = min(fewest, 0 if row is None else row[0])
         return fewest <= total * _SCAN_ABOVE_SHARE

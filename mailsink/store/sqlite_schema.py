@@ -5,12 +5,17 @@ n - 1 to n; opening a database runs the missing ones in order, each in its own t
 later schema change is one more function in the table. A database from a newer mailsink is
 refused rather than guessed at.
 
-Layout: `messages` holds the metadata (its INTEGER PRIMARY KEY is the Seq, AUTOINCREMENT so a
-Seq is never reused), `raw` the exact bytes (once), `tags`/`message_tags` the tags (the
-`messages.tags` JSON repeats a message's tags so that listing needs no join), `message_text`
-the lower-cased text that search looks in (one narrow row per message, cheap to scan), and
-`message_text_index` an FTS5 trigram index over it (external content: the text is stored once),
-with `message_text_vocab` telling how many messages hold a trigram (to choose index or scan).
+Layout:
+- `messages`: the metadata, one row per message; its INTEGER PRIMARY KEY is the Seq
+  (AUTOINCREMENT, so a Seq is never reused). `tags` repeats the message's tags as JSON so
+  that listing needs no join. `mailbox_counts` keeps the total and unread counts (triggers).
+- `raw`: the exact bytes, once.
+- `tags`, `message_tags`: tag names and which messages carry them.
+- `message_text` (the search text) and `message_fields` (subject, Message-ID, addresses): the
+  lower-cased text that search looks in, split so that a scan of the small fields does not
+  read the large text. Each has an FTS5 trigram index with external content (the text is
+  stored once) and a vocabulary table telling how many messages hold a trigram (the store
+  uses it to choose between index and scan, see `sqlite_search`).
 """
 
 from __future__ import annotations
@@ -18,17 +23,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-# Columns of the text index, in the order `SqliteStore` inserts them.
-TEXT_COLUMNS = (
-    "search_text",
-    "subject",
-    "message_id",
-    "from_text",
-    "to_text",
-    "cc_text",
-    "bcc_text",
-    "reply_to_text",
-)
+# The searchable text tables and their columns, in the order `SqliteStore` inserts them.
+TEXT_TABLES = {
+    "message_text": ("search_text",),
+    "message_fields": (
+        "subject",
+        "message_id",
+        "from_text",
+        "to_text",
+        "cc_text",
+        "bcc_text",
+        "reply_to_text",
+    ),
+}
 
 
 def _create_v1(db: sqlite3.Connection) -> None:
@@ -69,16 +76,34 @@ def _create_v1(db: sqlite3.Connection) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("CREATE INDEX message_tags_seq ON message_tags (seq)")
-    columns = ", ".join(f"{column} TEXT NOT NULL" for column in TEXT_COLUMNS)
-    db.execute(f"CREATE TABLE message_text (seq INTEGER PRIMARY KEY, {columns})")
-    # Case-sensitive because the text is lower-cased by Python already; detail=column because
-    # positions cost space and time and GLOB re-checks every candidate anyway.
+    db.execute("CREATE TABLE mailbox_counts (total INTEGER NOT NULL, unread INTEGER NOT NULL)")
+    db.execute("INSERT INTO mailbox_counts VALUES (0, 0)")
     db.execute(
-        f"CREATE VIRTUAL TABLE message_text_index USING fts5({', '.join(TEXT_COLUMNS)},"
-        " content = 'message_text', content_rowid = 'seq',"
-        " tokenize = 'trigram case_sensitive 1', detail = column)"
+        """CREATE TRIGGER message_added AFTER INSERT ON messages BEGIN
+            UPDATE mailbox_counts SET total = total + 1, unread = unread + (NEW.read = 0);
+        END"""
     )
-    db.execute("CREATE VIRTUAL TABLE message_text_vocab USING fts5vocab(message_text_index, col)")
+    db.execute(
+        """CREATE TRIGGER message_removed AFTER DELETE ON messages BEGIN
+            UPDATE mailbox_counts SET total = total - 1, unread = unread - (OLD.read = 0);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER message_read AFTER UPDATE OF read ON messages BEGIN
+            UPDATE mailbox_counts SET unread = unread + (NEW.read = 0) - (OLD.read = 0);
+        END"""
+    )
+    for table, columns in TEXT_TABLES.items():
+        declared = ", ".join(f"{column} TEXT NOT NULL" for column in columns)
+        db.execute(f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, {declared})")
+        # Case-sensitive: the text is lower-cased by Python already. detail=column: positions
+        # would cost space and time, and GLOB re-checks every candidate anyway.
+        db.execute(
+            f"CREATE VIRTUAL TABLE {table}_index USING fts5({', '.join(columns)},"
+            f" content = '{table}', content_rowid = 'seq',"
+            " tokenize = 'trigram case_sensitive 1', detail = column)"
+        )
+        db.execute(f"CREATE VIRTUAL TABLE {table}_vocab USING fts5vocab({table}_index, col)")
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {

@@ -8,6 +8,8 @@ mounted under `--webroot`; `/prefix` redirects to `/prefix/`.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,9 +24,22 @@ from mailsink.web.basic_auth import BasicAuth
 from mailsink.web.body_limit import BodySizeLimit, BodyTooLarge, body_too_large_handler
 from mailsink.web.cors import Cors
 from mailsink.web.request_body import BadRequest
-from mailsink.web.responses import NOT_FOUND_TEXT, error_response, text_response
-from mailsink.web.security import CrossSiteFormGuard, HostAllowlist, SecurityHeaders
+from mailsink.web.resolve import NotFound
+from mailsink.web.responses import (
+    NOT_FOUND_TEXT,
+    error_response,
+    not_found_response,
+    text_response,
+)
+from mailsink.web.security import (
+    CrossSiteFormGuard,
+    HostAllowlist,
+    SecurityHeaders,
+    is_loopback,
+)
 from mailsink.web.ui import ui_routes
+
+log = logging.getLogger(__name__)
 
 
 def normalize_webroot(webroot: str) -> str:
@@ -59,6 +74,10 @@ async def bad_request(request: Request, exc: Exception) -> Response:
     return error_response(str(exc))
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    return not_found_response(str(exc))
+
+
 def create_app(context: SinkContext) -> Starlette:
     config = context.config
     webroot = normalize_webroot(config.webroot)
@@ -71,6 +90,13 @@ def create_app(context: SinkContext) -> Starlette:
 
         routes = [Route(prefix, to_webroot), Mount(prefix, routes=routes)]
 
+    listen_host = config.listen.host if config.listen else "127.0.0.1"
+    if not is_loopback(listen_host) and config.ui_auth_file is None:
+        log.warning(
+            "HTTP listens on %s, which is not a loopback address: anyone who can reach it can "
+            "read and delete the mail; consider --ui-auth-file",
+            listen_host,
+        )
     middleware = [Middleware(SecurityHeaders), Middleware(HostAllowlist, config=config)]
     if config.api_cors:
         middleware.append(Middleware(Cors, origins=config.api_cors))
@@ -91,6 +117,7 @@ def create_app(context: SinkContext) -> Starlette:
             HTTPException: http_error,
             BodyTooLarge: body_too_large_handler,
             BadRequest: bad_request,
+            NotFound: not_found,
         },
     )
     app.state.context = context

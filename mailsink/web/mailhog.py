@@ -31,6 +31,7 @@ from mailsink.context import SinkContext
 from mailsink.message.mime import parse_message
 from mailsink.store.base import Store, StoredMessage
 from mailsink.store.search import SearchQuery, TextField, TextTerm, clean_search_value
+from mailsink.web import mailhog_events
 from mailsink.web.mailhog_release import release_endpoint
 from mailsink.web.mailhog_responses import bare_status, empty, mailhog_json
 from mailsink.web.mailhog_shapes import JSONObject, message_json, messages_json
@@ -214,6 +215,7 @@ def _full_api() -> list[BaseRoute]:
         _route("/api/v1/messages/{id:str}/download", GET=v1_download),
         _route("/api/v1/messages/{id:str}/mime/part/{n:str}/download", GET=v1_part_download),
         _route("/api/v1/messages/{id:str}/release", POST=release_endpoint),
+        *mailhog_events.routes,
     ]
 
 

@@ -678,7 +678,7 @@ def mailhog_paths() -> dict[str, Schema]:
         tag=tag,
         body=ref("MailHogRelease"),
     )
-    prefixed = {
+    prefixed: dict[str, Schema] = {
         "/api/v2/messages": {**v2_messages, "options": options},
         "/api/v2/search": {**v2_search, "options": options},
         "/api/v2/jim": {
@@ -740,6 +740,23 @@ def mailhog_paths() -> dict[str, Schema]:
             "options": options,
         },
         "/api/v1/messages/{id}/release": {**id_param, "post": release, "options": options},
+        "/api/v2/websocket": {
+            "get": operation(
+                "WebSocket: each new message as one text frame of its JSON",
+                {
+                    101: json_body(ref("MailHogMessage"), "Switching to WebSocket"),
+                    403: empty_body("A foreign Origin"),
+                },
+                tag=tag,
+            )
+        },
+        "/api/v1/events": {
+            "get": operation(
+                "Server-Sent Events: each new message's indented JSON as `data:` lines",
+                {200: {"description": "Event stream", "content": {"text/event-stream": {}}}},
+                tag=tag,
+            )
+        },
     }
     paths = {"/mailhog" + path: item for path, item in prefixed.items()}
     paths["/api/v2/messages"] = v2_messages

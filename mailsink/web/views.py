@@ -18,10 +18,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mailsink.message.mime import ParsedMessage
-from mailsink.web.message_shapes import load_parsed
+from mailsink.store.base import StoredMessage
 from mailsink.web.request_context import sink_context
-from mailsink.web.resolve import LATEST_NOT_FOUND_TEXT, resolve_message
-from mailsink.web.responses import not_found_response
+from mailsink.web.resolve import (
+    LATEST_NOT_FOUND_TEXT,
+    NotFound,
+    requested_parsed,
+    resolve_message,
+)
 
 NO_HTML_TEXT = "This message does not contain a HTML part"
 _CID = re.compile(r"""cid:([^"'\s<>()]+)""", re.IGNORECASE)
@@ -61,24 +65,20 @@ def open_links_in_new_tab(html: str) -> str:
     return html[: head.end()] + base + html[head.end() :] if head else base + html
 
 
-def _parsed(request: Request) -> tuple[str, ParsedMessage] | Response:
-    store = sink_context(request).store
-    stored = resolve_message(store, request.path_params["id"], request.query_params)
-    parsed = None if stored is None else load_parsed(store, stored.id)
-    if stored is None or parsed is None:
-        return not_found_response(LATEST_NOT_FOUND_TEXT)
-    return stored.id, parsed
+def viewed_message(request: Request) -> tuple[StoredMessage, ParsedMessage]:
+    """The message to show; Mailpit's views say `Message not found` for every unknown ID."""
+    try:
+        return requested_parsed(request)
+    except NotFound:
+        raise NotFound(LATEST_NOT_FOUND_TEXT) from None
 
 
 def view_html(request: Request) -> Response:
-    found = _parsed(request)
-    if isinstance(found, Response):
-        return found
-    message_id, parsed = found
+    stored, parsed = viewed_message(request)
     if not parsed.html:
-        return not_found_response(NO_HTML_TEXT)
+        raise NotFound(NO_HTML_TEXT)
     webroot: str = request.app.state.webroot
-    html = link_cid_parts(parsed.html, parsed, f"{webroot}api/v1/message/{message_id}/part/")
+    html = link_cid_parts(parsed.html, parsed, f"{webroot}api/v1/message/{stored.id}/part/")
     if request.query_params.get("embed") in ("1", "true"):
         html = open_links_in_new_tab(html)
     headers = {
@@ -90,17 +90,15 @@ def view_html(request: Request) -> Response:
 
 
 def view_text(request: Request) -> Response:
-    found = _parsed(request)
-    if isinstance(found, Response):
-        return found
-    return Response(found[1].text, media_type="text/plain")
+    _, parsed = viewed_message(request)
+    return Response(parsed.text, media_type="text/plain")
 
 
 def view_latest(request: Request) -> Response:
     """`/view/latest`: Mailpit redirects to the UI's page for the newest (matching) message."""
     stored = resolve_message(sink_context(request).store, "latest", request.query_params)
     if stored is None:
-        return not_found_response(LATEST_NOT_FOUND_TEXT)
+        raise NotFound(LATEST_NOT_FOUND_TEXT)
     webroot: str = request.app.state.webroot
     return RedirectResponse(f"{webroot}view/{stored.id}", status_code=302)
 

@@ -149,12 +149,14 @@ async def wait_endpoint(request: Request) -> Response:
 
     with message_waiters(request).waiter() as woken:
         if since is None:
-            found, since = await run_in_threadpool(newest_match_or_cursor, store, query)
+            found, cursor = await run_in_threadpool(newest_match_or_cursor, store, query)
             if found is not None:
                 return json_response(summary_json(found))
+        else:
+            cursor = since
         while True:
             woken.clear()
-            found = await run_in_threadpool(first_match_above, store, query, since)
+            found = await run_in_threadpool(first_match_above, store, query, cursor)
             if found is not None:
                 return json_response(summary_json(found))
             remaining = deadline - loop.time()

@@ -215,7 +215,7 @@ def test_boundary_not_found_or_missing() -> None:
     assert parsed.warnings == ['boundary "nope" of part 0 was not found']
     missing = b"Content-Type: multipart/mixed\r\n\r\nno boundary at all\r\n"
     parsed = parse_message(missing)
-    assert parsed.warnings == ["multipart/mixed part 0 has no boundary parameter"]
+    assert parsed.warnings == ["multipart/mixed part 0 has no boundary"]
     assert parsed.root.data == b"no boundary at all\r\n"
 
 

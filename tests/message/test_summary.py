@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from mailsink.message.address import Address
-from mailsink.message.summary import summarize
+from mailsink.message.summary import make_snippet, summarize
 
 from .builders import make_envelope, many_parts, nested, newsletter, text_message, to_bytes
 
@@ -170,3 +170,30 @@ def test_never_raises_and_keeps_the_envelope(raw: bytes) -> None:
     summary = summarize(raw, make_envelope("x@example.test", ("only@example.test",)))
     assert summary.bcc == (Address("", "only@example.test"),)
     assert "x@example.test" in summary.search_text
+
+
+def test_snippet_of_long_bodies_reads_past_a_prefix() -> None:
+    assert make_snippet(" \n" * 5000 + "late text", "") == "late text"
+    style = "<html><head><style>" + "p { color: red } " * 2000 + "</style></head>"
+    assert make_snippet("text", style + "<p>Body &amp; soul</p></html>") == "Body & soul"
+    words = "<p>" + "lorem ipsum " * 5000 + "</p>"
+    assert make_snippet("", words) == ("lorem ipsum " * 20)[:200] + "..."
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"To: a@" + b"+" * 200_000 + b"\r\n\r\nx",  # plus-addressing without a tag end
+        b"Content-Type: text/plain; " + b"a*" * 200_000 + b"=1\r\n\r\nx",  # RFC 2231 names
+        b"Content-Type: text/html\r\n\r\n" + b"<head>" * 100_000,  # heads never closed
+        b"Content-Type: text/html\r\n\r\n" + b"<a href=" * 100_000,  # tags never closed
+        b"Subject: " + b"=?utf-8?q?" * 100_000 + b"\r\n\r\n",  # encoded words never closed
+        b"To: " + b'"' + b"a," * 100_000 + b"\r\n\r\n",  # a quote never closed
+        b"Content-Type: multipart/mixed; boundary=a\r\n\r\n" + b"--a--a" * 100_000,
+    ],
+    ids=["plus", "rfc2231", "heads", "tags", "encoded-words", "quote", "boundaries"],
+)
+def test_pathological_input_takes_linear_time(raw: bytes) -> None:
+    # Quadratic work on these would take minutes and trip pytest-timeout; linear takes < 1 s.
+    summary = summarize(raw, make_envelope())
+    assert summary.search_text

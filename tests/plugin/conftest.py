@@ -33,7 +33,11 @@ def send():
 '''
 
 # Strict like the project's own configuration: unknown markers or ini keys and any warning fail.
-STRICT = ("-p", "no:cacheprovider", "-W", "error", "--strict-markers", "--strict-config")
+# pytest-benchmark, when installed, warns that xdist disables it: not the plugin's business.
+STRICT = (
+    *("-p", "no:cacheprovider", "-p", "no:benchmark"),
+    *("-W", "error", "--strict-markers", "--strict-config"),
+)
 INNER_RUN_TIMEOUT = 300
 
 

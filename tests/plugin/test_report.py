@@ -50,7 +50,7 @@ def test_timeout_explains_what_arrived_and_report_lists_the_mail(
             "*  1. *:*:* from app@example.com to bob@example.com: 'Hello'",
             "*       - subject 'Goodbye' ≠ 'Hello'",
             "*  2. *:*:* from app@example.com to carol@example.com: '../../escape'",
-            "*       - to 'bob@example.com' not among recipients ['carol@example.com']",
+            "*       - to 'bob@example.com' not among recipients [[]'carol@example.com'[]]",
             "*       - subject 'Goodbye' ≠ '../../escape'",
         ]
     )

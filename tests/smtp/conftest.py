@@ -12,7 +12,7 @@ from .harness import RawClient, RunningSmtp
 
 @pytest.fixture
 def make_sink() -> Iterator[Callable[..., RunningSmtp]]:
-    """Factory: `make_sink(smtp_auth_required=True, ...)` starts a sink with these Config options."""
+    """Factory: `make_sink(smtp_auth_required=True, ...)` starts a sink with these options."""
     started: list[RunningSmtp] = []
 
     def make(**options: Any) -> RunningSmtp:

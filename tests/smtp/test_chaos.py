@@ -84,7 +84,10 @@ def test_triggers_fail_mail_rcpt_and_auth(make_sink: MakeSink) -> None:
         assert client.mail("a@example.com") == (550, b"5.0.0 Chaos sender error")
         client.rset()
         sink.context.chaos.update_from_json(
-            {"Recipient": {"ErrorCode": 452, "Probability": 100}, "Authentication": {"ErrorCode": 454, "Probability": 100}}
+            {
+                "Recipient": {"ErrorCode": 452, "Probability": 100},
+                "Authentication": {"ErrorCode": 454, "Probability": 100},
+            }
         )
         assert client.mail("a@example.com")[0] == 250
         assert client.rcpt("b@example.com")[0] == 452

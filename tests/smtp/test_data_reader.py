@@ -10,6 +10,7 @@ import smtplib
 import pytest
 
 from mailsink.smtp.data import read_data, unstuff
+
 from .harness import MakeSink, RawClient, RunningSmtp
 
 
@@ -102,9 +103,8 @@ def test_dot_stuffed_lines_are_unstuffed_including_the_first(sink: RunningSmtp) 
     client, reply = send_data(sink, b"..first\r\nSubject: x\r\n\r\n..\r\n...dots\r\nend.\r\n.\r\n")
     client.close()
     assert reply.startswith("250 2.0.0")
-    assert sink.wait_for_messages(1) and sink.raws() == [
-        b".first\r\nSubject: x\r\n\r\n.\r\n..dots\r\nend.\r\n"
-    ]
+    assert sink.wait_for_messages(1)
+    assert sink.raws() == [b".first\r\nSubject: x\r\n\r\n.\r\n..dots\r\nend.\r\n"]
 
 
 def test_an_empty_message_is_stored_empty(sink: RunningSmtp) -> None:
@@ -127,16 +127,15 @@ def test_message_over_the_size_limit_gets_552_and_nothing_is_stored(
     assert client.command("DATA").startswith("354")
     assert client.command(b"small\r\n.").startswith("250")
     client.close()
-    assert sink.wait_for_messages(1) and sink.raws() == [b"small\r\n"]
+    assert sink.wait_for_messages(1)
+    assert sink.raws() == [b"small\r\n"]
     assert sink.wait_for_incident("over the 1000-byte limit")
     assert sink.context.stats.smtp_rejected == 1
 
 
 def test_commands_pipelined_after_the_final_dot_are_answered(sink: RunningSmtp) -> None:
     client = open_data(sink)
-    client.send(
-        b"first\r\n.\r\nMAIL FROM:<c@example.com>\r\nRCPT TO:<d@example.com>\r\nDATA\r\n"
-    )
+    client.send(b"first\r\n.\r\nMAIL FROM:<c@example.com>\r\nRCPT TO:<d@example.com>\r\nDATA\r\n")
     replies = client.replies(4)
     assert [r[:3] for r in replies] == ["250", "250", "250", "354"]
     client.send(b"second\r\n.\r\nQUIT\r\n")
@@ -175,7 +174,8 @@ def test_smuggling_sequences_do_not_end_the_message(sink: RunningSmtp, sequence:
     client.close()
     sink.wait_for_messages(1)
     [raw] = sink.raws()
-    assert b"victim@example.com" in raw and raw.startswith(b"Subject: smuggle\r\n\r\nbefore")
+    assert b"victim@example.com" in raw
+    assert raw.startswith(b"Subject: smuggle\r\n\r\nbefore")
     assert [m.envelope.rcpt_tos for m in sink.messages()] == [["b@example.com"]]
 
 
@@ -193,9 +193,7 @@ def test_off_standard_lines_are_stored_exactly(sink: RunningSmtp, message: bytes
 
 
 @pytest.mark.parametrize("message", [LONG_LINE, BARE_LF_AND_CR], ids=["long-line", "bare-lf-cr"])
-def test_off_standard_lines_are_refused_in_strict_mode(
-    make_sink: MakeSink, message: bytes
-) -> None:
+def test_off_standard_lines_are_refused_in_strict_mode(make_sink: MakeSink, message: bytes) -> None:
     sink = make_sink(smtp_strict=True)
     client, reply = send_data(sink, message + b".\r\n")
     assert reply.startswith("550 5.6.0")

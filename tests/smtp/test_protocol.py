@@ -10,6 +10,8 @@ from email.message import EmailMessage
 
 import pytest
 
+from mailsink.config import HostPort
+
 from .harness import MakeSink, RawClient, RunningSmtp
 
 SIMPLE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\n\r\nHello.\r\n"
@@ -18,7 +20,9 @@ SIMPLE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\n\r\nHel
 def test_binds_port_zero_and_records_the_real_port(sink: RunningSmtp) -> None:
     # aiosmtpd 1.4.6's Controller cannot bind port 0; start_smtp reads the bound socket.
     [listener] = sink.context.listeners
-    assert listener.kind == "SMTP" and listener.host == "127.0.0.1" and listener.port > 0
+    assert listener.kind == "SMTP"
+    assert listener.host == "127.0.0.1"
+    assert listener.port > 0
     with socket.create_connection((listener.host, listener.port), timeout=30) as sock:
         assert sock.recv(1024).startswith(b"220 ")
 
@@ -65,13 +69,17 @@ def test_plain_message_is_stored_exactly_with_its_envelope(sink: RunningSmtp) ->
     assert envelope.rcpt_tos == ["b@example.com"]
     assert envelope.helo == "client.example"
     assert envelope.peer == f"{client_address[0]}:{client_address[1]}"
-    assert envelope.auth_user is None and envelope.tls is None and envelope.tls_cipher is None
+    assert envelope.auth_user is None
+    assert envelope.tls is None
+    assert envelope.tls_cipher is None
     assert envelope.received.tzinfo is not None
     assert before - timedelta(seconds=1) <= envelope.received <= datetime.now(UTC)
     assert envelope.mail_from_params == {"SIZE": str(len(SIMPLE))}
 
 
-def test_every_esmtp_parameter_is_accepted_and_recorded(raw_client: RawClient, sink: RunningSmtp) -> None:
+def test_every_esmtp_parameter_is_accepted_and_recorded(
+    raw_client: RawClient, sink: RunningSmtp
+) -> None:
     # aiosmtpd 1.4.6 answers 555 to any parameter it does not know (DSN's included).
     mail = "MAIL FROM:<a@example.com> BODY=8BITMIME RET=HDRS ENVID=QQ314159 X-Custom=Value SMTPUTF8"
     assert raw_client.command(mail).startswith("250 2.1.0")
@@ -90,7 +98,10 @@ def test_every_esmtp_parameter_is_accepted_and_recorded(raw_client: RawClient, s
         "SMTPUTF8": "",
     }
     assert [(r.address, r.params) for r in envelope.recipients] == [
-        ("b@example.com", {"NOTIFY": "SUCCESS,FAILURE", "ORCPT": "rfc822;Bob@Example.COM", "X-OTHER": "1"}),
+        (
+            "b@example.com",
+            {"NOTIFY": "SUCCESS,FAILURE", "ORCPT": "rfc822;Bob@Example.COM", "X-OTHER": "1"},
+        ),
         ("c@example.com", {}),
     ]
 
@@ -144,7 +155,11 @@ def test_smtputf8_addresses(sink: RunningSmtp) -> None:
 
 
 def test_eight_bit_body_is_stored_byte_for_byte(sink: RunningSmtp) -> None:
-    body = b"Subject: 8bit\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n" + bytes(range(128, 256)) + b"\r\n"
+    body = (
+        b"Subject: 8bit\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
+        + bytes(range(128, 256))
+        + b"\r\n"
+    )
     with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
         client.sendmail("a@example.com", ["b@example.com"], body, mail_options=["BODY=8BITMIME"])
     sink.wait_for_messages(1)
@@ -159,7 +174,12 @@ def test_several_recipients_including_bcc_only_ones(sink: RunningSmtp) -> None:
     message["Subject"] = "many"
     message.set_content("hello")
     raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-    recipients = ["to@example.com", "cc@example.com", "hidden@example.com", "also-hidden@example.com"]
+    recipients = [
+        "to@example.com",
+        "cc@example.com",
+        "hidden@example.com",
+        "also-hidden@example.com",
+    ]
     with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
         assert client.sendmail("a@example.com", recipients, raw) == {}
     [stored] = sink.wait_for_messages(1)
@@ -181,11 +201,17 @@ def test_several_messages_on_one_connection(sink: RunningSmtp) -> None:
 
 def test_pipelined_commands_in_one_write(raw_client: RawClient, sink: RunningSmtp) -> None:
     raw_client.send(
-        b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n"
+        b"MAIL FROM:<a@example.com>\r\n"
+        b"RCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n"
     )
     assert [r[:3] for r in raw_client.replies(4)] == ["250", "250", "250", "354"]
     raw_client.send(b"Subject: piped\r\n\r\nx\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\n")
-    assert [r[:9] for r in raw_client.replies(4)] == ["250 2.0.0", "250 2.0.0", "250 2.0.0", "221 2.0.0"]
+    assert [r[:9] for r in raw_client.replies(4)] == [
+        "250 2.0.0",
+        "250 2.0.0",
+        "250 2.0.0",
+        "221 2.0.0",
+    ]
     [message] = sink.wait_for_messages(1)
     assert message.envelope.rcpt_tos == ["b@example.com", "c@example.com"]
 
@@ -193,7 +219,9 @@ def test_pipelined_commands_in_one_write(raw_client: RawClient, sink: RunningSmt
 def test_too_many_recipients_get_452(make_sink: MakeSink) -> None:
     sink = make_sink(smtp_max_recipients=2)
     with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
-        refused = client.sendmail("a@example.com", ["1@x.example", "2@x.example", "3@x.example"], SIMPLE)
+        refused = client.sendmail(
+            "a@example.com", ["1@x.example", "2@x.example", "3@x.example"], SIMPLE
+        )
     assert refused == {"3@x.example": (452, b"4.5.3 Error: too many recipients")}
     [message] = sink.wait_for_messages(1)
     assert message.envelope.rcpt_tos == ["1@x.example", "2@x.example"]
@@ -219,7 +247,9 @@ def test_overlong_command_lines_get_500(raw_client: RawClient, length: int) -> N
         (["MAIL FROM:<a@example.com>", "RCPT TO:<>"], "501 5.1.3"),
     ],
 )
-def test_commands_out_of_order_or_malformed(raw_client: RawClient, commands: list[str], reply: str) -> None:
+def test_commands_out_of_order_or_malformed(
+    raw_client: RawClient, commands: list[str], reply: str
+) -> None:
     *setup, last = commands
     for command in setup:
         assert raw_client.command(command).startswith("250")
@@ -236,7 +266,8 @@ def test_connections_over_the_limit_get_421(make_sink: MakeSink) -> None:
     sink = make_sink(smtp_max_connections=2)
     first, second = RawClient(sink.host, sink.port), RawClient(sink.host, sink.port)
     try:
-        assert first.reply().startswith("220") and second.reply().startswith("220")
+        assert first.reply().startswith("220")
+        assert second.reply().startswith("220")
         with RawClient(sink.host, sink.port) as third:
             assert third.reply().startswith("421 4.7.0")
             assert third.closed_by_server()
@@ -292,7 +323,9 @@ def nested_message(depth: int) -> bytes:
         head.append(f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n')
         tail.append(f"\r\n--b{level}--\r\n")
     body = "Content-Type: text/plain\r\n\r\ndeep\r\n"
-    return ("Subject: nested\r\nMIME-Version: 1.0\r\n" + "".join(head) + body + "".join(reversed(tail))).encode()
+    return (
+        "Subject: nested\r\nMIME-Version: 1.0\r\n" + "".join(head) + body + "".join(reversed(tail))
+    ).encode()
 
 
 def many_parts_message(parts: int) -> bytes:
@@ -321,8 +354,31 @@ def test_hostile_messages_do_not_stall_other_sessions(sink: RunningSmtp) -> None
     sender.start()
     with smtplib.SMTP(sink.host, sink.port, timeout=60) as client:
         for n in range(5):
-            client.sendmail("a@example.com", ["b@example.com"], f"Subject: {n}\r\n\r\nok\r\n".encode())
+            client.sendmail(
+                "a@example.com", ["b@example.com"], f"Subject: {n}\r\n\r\nok\r\n".encode()
+            )
     sender.join(120)
     assert not errors
     sink.wait_for_messages(7)
     assert sorted(len(r) for r in sink.raws())[-2:] == sorted(len(r) for r in hostile)
+
+
+def ipv6_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="no IPv6 loopback")
+def test_ipv6_listener_records_the_peer_in_brackets(make_sink: MakeSink) -> None:
+    sink = make_sink(smtp=HostPort("::1", 0))
+    assert sink.host == "::1"
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+        client.ehlo()
+        port = client.sock.getsockname()[1]
+        client.sendmail("a@example.com", ["b@example.com"], SIMPLE)
+    [message] = sink.wait_for_messages(1)
+    assert message.envelope.peer == f"[::1]:{port}"

@@ -27,9 +27,11 @@ def served_certificate(host: str, port: int, *, starttls: bool) -> bytes:
         with smtplib.SMTP(host, port, timeout=30) as client:
             client.starttls(context=client_tls_context())
             return client.sock.getpeercert(binary_form=True)
-    with socket.create_connection((host, port), timeout=30) as raw:
-        with client_tls_context().wrap_socket(raw, server_hostname=host) as tls:
-            return tls.getpeercert(binary_form=True)
+    with (
+        socket.create_connection((host, port), timeout=30) as raw,
+        client_tls_context().wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        return tls.getpeercert(binary_form=True)
 
 
 def test_starttls_with_an_automatic_certificate_records_tls(make_sink: MakeSink) -> None:
@@ -83,7 +85,8 @@ def test_implicit_tls_listener_offers_auth_and_records_tls(make_sink: MakeSink) 
     assert port not in (0, sink.port)
     with smtplib.SMTP_SSL(host, port, timeout=30, context=client_tls_context()) as client:
         client.ehlo()
-        assert client.has_extn("auth") and not client.has_extn("starttls")
+        assert client.has_extn("auth")
+        assert not client.has_extn("starttls")
         client.login("alice", "anything")
         version = client.sock.version()
         client.sendmail("a@example.com", ["b@example.com"], SIMPLE)
@@ -98,7 +101,9 @@ def test_implicit_tls_uses_the_starttls_certificate(make_sink: MakeSink, tmp_pat
     (tmp_path / "cert.pem").write_bytes(cert_pem)
     (tmp_path / "key.pem").write_bytes(key_pem)
     sink = make_sink(
-        smtps=HostPort("127.0.0.1", 0), smtp_tls_cert=str(tmp_path / "cert.pem"), smtp_tls_key=tmp_path / "key.pem"
+        smtps=HostPort("127.0.0.1", 0),
+        smtp_tls_cert=str(tmp_path / "cert.pem"),
+        smtp_tls_key=tmp_path / "key.pem",
     )
     host, port = sink.address("SMTPS")
     der = served_certificate(host, port, starttls=False)
@@ -137,7 +142,11 @@ def test_any_credentials_are_accepted_by_default_on_plain_connections(
 
 def login(client: smtplib.SMTP, mechanism: str, user: str, password: str) -> None:
     client.user, client.password = user, password
-    method = {"PLAIN": client.auth_plain, "LOGIN": client.auth_login, "CRAM-MD5": client.auth_cram_md5}
+    method = {
+        "PLAIN": client.auth_plain,
+        "LOGIN": client.auth_login,
+        "CRAM-MD5": client.auth_cram_md5,
+    }
     client.auth(mechanism, method[mechanism])
 
 

@@ -2,9 +2,9 @@
 
     python tests/ui/measure_large_mailbox.py [--count 100000] [--database /tmp/mailsink-100k.db]
 
-Runs `python -m mailsink --database DB` on free ports, fills the database over SMTP up to
-`--count` messages (kept between runs: a second run only measures), then drives Debian's
-chromium and prints:
+Fills the SQLite database through the store API (the path SMTP ends in: summarize, then
+`Store.add`) up to `--count` messages — kept between runs, so a second run only measures — then
+runs `python -m mailsink --database DB` on free ports, drives Debian's chromium and prints:
 
 - navigation → usable inbox: from navigation start until the first row is drawn with its data
   and the status shows the full count (the page's own clock, `performance.now()`);
@@ -27,11 +27,19 @@ import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+
+from mailsink.events import ChangeHub
+from mailsink.message.envelope import Envelope, Recipient
+from mailsink.message.ids import new_message_id
+from mailsink.message.summary import summarize
+from mailsink.store.base import NewMessage
+from mailsink.store.sqlite import SqliteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import CHROMIUM, CHROMIUM_ARGS
@@ -65,6 +73,35 @@ def stored_count(url: str) -> int:
         return int(json.load(response)["total"])
 
 
+def fill(database: Path, count: int) -> None:
+    """Add messages until the store holds `count`, in batches the writer commits together."""
+    store = SqliteStore(database, ChangeHub())
+    try:
+        start = store.count().total
+        began = time.perf_counter()
+        pending = None
+        for n in range(start, count):
+            raw = message(n)
+            envelope = Envelope(
+                mail_from="bulk@example.com",
+                recipients=(Recipient("user@example.com"),),
+                received=datetime.now(UTC),
+                helo="bulk.example",
+                peer="127.0.0.1:2525",
+            )
+            pending = store.add(
+                NewMessage(new_message_id(), raw, envelope, summarize(raw, envelope))
+            )
+            if n % 2000 == 0:
+                pending.result()
+        if pending is not None:
+            pending.result()
+            elapsed = time.perf_counter() - began
+            print(f"stored {count - start} messages in {elapsed:.0f} s")
+    finally:
+        store.close()
+
+
 def message(n: int) -> bytes:
     mail = EmailMessage()
     mail["From"] = f"Sender {n % 97} <sender{n % 97}@example.com>"
@@ -73,21 +110,7 @@ def message(n: int) -> bytes:
     mail["Date"] = "Tue, 04 Jun 2024 10:31:02 +0000"
     mail["Message-ID"] = f"<m{n}@example.com>"
     mail.set_content(f"Hello {n},\n\nThis is message {n} of the large-mailbox measurement.\n")
-    return mail.as_bytes()
-
-
-def fill(smtp: tuple[str, int], start: int, stop: int, connections: int = 4) -> None:
-    def send_range(numbers: range) -> None:
-        with smtplib.SMTP(*smtp, timeout=60) as client:
-            for n in numbers:
-                client.sendmail("bulk@example.com", ["user@example.com"], message(n))
-
-    chunks = [range(start + i, stop, connections) for i in range(connections)]
-    began = time.perf_counter()
-    with ThreadPoolExecutor(connections) as pool:
-        list(pool.map(send_range, chunks))
-    elapsed = time.perf_counter() - began
-    print(f"filled {stop - start} messages in {elapsed:.1f} s ({(stop - start) / elapsed:.0f}/s)")
+    return mail.as_bytes(policy=SMTP)
 
 
 def time_to_usable_inbox(page: Page, url: str, count: int) -> float:
@@ -176,11 +199,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
+    fill(args.database, args.count)
     process, smtp, url = start_server(args.database)
     try:
-        have = stored_count(url)
-        if have < args.count:
-            fill(smtp, have, args.count)
         total = stored_count(url)
         size = os.path.getsize(args.database) / 1e6
         print(f"{total:,} messages stored in {args.database} ({size:.0f} MB)")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import smtplib
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -230,3 +233,77 @@ def test_works_under_a_webroot(make_ui: Callable[..., Ui]) -> None:
         expect(page.get_by_role("link", name="Download .eml")).to_have_attribute(
             "href", re.compile(r"/mail/api/v1/message/\w+/raw\?dl=1$")
         )
+
+
+def test_reconnects_after_the_server_restarts(make_ui: Callable[..., Ui]) -> None:
+    first = MailSink(store="memory", http=True).start()
+    try:
+        assert first.url is not None
+        port = urlsplit(first.url).port
+        ui = make_ui(first)
+        page = ui.open()
+        send(first, simple_message("Before restart"))
+        expect(ui.row("Before restart")).to_be_visible()
+    finally:
+        first.stop()
+    reconnecting = page.get_by_role("status").filter(has_text="Reconnecting")
+    expect(reconnecting).to_be_visible()
+    with MailSink(store="memory", http=True, listen=f"127.0.0.1:{port}") as second:
+        send(second, simple_message("After restart"))
+        expect(ui.row("After restart")).to_be_visible()
+        expect(ui.row("Before restart")).to_have_count(0)  # the list was reloaded
+        expect(reconnecting).to_have_count(0)
+
+
+def test_release_relays_the_message_upstream(make_ui: Callable[..., Ui], tmp_path: Path) -> None:
+    with MailSink(store="memory") as upstream:
+        relay_config = tmp_path / "relay.json"
+        relay_config.write_text(json.dumps({"host": upstream.host, "port": upstream.port}))
+        with MailSink(store="memory", http=True, smtp_relay_config=relay_config) as relaying:
+            send(relaying, simple_message("Please release"))
+            ui = make_ui(relaying)
+            page = ui.open()
+            ui.row("Please release").click()
+            page.get_by_role("button", name="Release", exact=True).click()
+            dialog = page.get_by_role("dialog", name="Release message")
+            expect(dialog.get_by_role("textbox")).to_have_value("user@example.com")
+            dialog.get_by_role("textbox").fill("qa@example.com")
+            dialog.get_by_role("button", name="Release").click()
+            released_note = page.get_by_role("status").filter(has_text="Released to qa@example.com")
+            expect(released_note).to_be_visible()
+            expect(dialog).to_be_hidden()
+            released = upstream.wait_for_one(to="qa@example.com", timeout=30)
+            assert released.subject == "Please release"
+
+
+def test_mark_selected_and_all_read(ui: Ui, mail: Callable[..., None]) -> None:
+    for subject in ("One", "Two", "Three"):
+        mail(subject)
+    page = ui.open()
+    expect(page).to_have_title(re.compile(r"^\(3\) mailsink"))
+    page.get_by_role("checkbox", name="Select message: One").check()
+    page.get_by_role("checkbox", name="Select message: Two").check()
+    page.get_by_role("button", name="Mark read", exact=True).click()
+    expect(ui.row("Unread, App: Three")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("^Unread"))).to_have_count(1)
+    expect(page).to_have_title(re.compile(r"^\(1\) mailsink"))
+    expect(page.get_by_role("checkbox", name="Select message: One")).not_to_be_checked()
+
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.get_by_role("row", name=re.compile("^Unread"))).to_have_count(0)
+    expect(page).to_have_title("mailsink")
+
+
+def test_copy_link_opens_the_message(ui: Ui, mail: Callable[..., None]) -> None:
+    ui.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    mail("Share me")
+    page = ui.open()
+    ui.row("Share me").click()
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_role("status").filter(has_text="Link copied")).to_be_visible()
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert re.search(r"#/message/\w+$", link)
+
+    fresh = ui.page.context.new_page()
+    fresh.goto(link)
+    expect(fresh.get_by_role("heading", name="Share me")).to_be_visible()

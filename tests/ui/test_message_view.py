@@ -125,7 +125,7 @@ def test_mime_tree_lists_every_part(opened: Page) -> None:
         if part_id is not None:
             expect(cells.nth(0)).to_have_text(part_id)
         expect(cells.nth(1)).to_have_text(content_type)
-    pdf_row = tree.get_by_role("row", name=re.compile(r"^2 application/pdf"))
+    pdf_row = tree.get_by_role("row", name=re.compile(r"^2 application\/pdf"))
     expect(pdf_row).to_contain_text("report.pdf")
     expect(pdf_row.get_by_role("link", name="Download report.pdf")).to_have_attribute(
         "href", re.compile(r"/api/v1/message/\w+/part/2$")

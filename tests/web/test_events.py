@@ -20,13 +20,8 @@ from mailsink.events import Change, ChangeHub, ChangeKind, SmtpIncident
 from mailsink.ingest import Ingest
 from mailsink.stats import RuntimeStats
 from mailsink.store.memory import MemoryStore
-from mailsink.web.events import (
-    FRAME_QUEUE_SIZE,
-    EventBroadcaster,
-    change_frames,
-    encode_frame,
-    origin_allowed,
-)
+from mailsink.web.events import MailpitEvents, change_frames, encode_frame
+from mailsink.web.ws_broadcast import FRAME_QUEUE_SIZE, Listener, origin_allowed
 
 from .conftest import SendMail
 
@@ -177,7 +172,7 @@ def memory_context() -> SinkContext:
 
 async def test_a_slow_client_is_dropped_and_the_others_get_every_frame() -> None:
     context = memory_context()
-    broadcaster = EventBroadcaster(context)
+    broadcaster = MailpitEvents(context)
     stalled = broadcaster.join()  # nobody reads its queue
     reader = broadcaster.join()
     stalled.sender = asyncio.create_task(asyncio.Event().wait())
@@ -210,13 +205,22 @@ async def test_a_slow_client_is_dropped_and_the_others_get_every_frame() -> None
         context.store.close()
 
 
+async def frame_of_type(listener: Listener, event_type: str) -> str:
+    async with asyncio.timeout(FRAME_TIMEOUT):
+        while True:
+            frame = await listener.next_frame()
+            assert frame is not None
+            if json.loads(frame)["Type"] == event_type:
+                return frame
+
+
 async def test_each_frame_is_encoded_once_for_all_clients() -> None:
     context = memory_context()
-    broadcaster = EventBroadcaster(context)
+    broadcaster = MailpitEvents(context)
     first, second = broadcaster.join(), broadcaster.join()
     try:
-        broadcaster._dispatch(Change(ChangeKind.TRUNCATE))
-        frames = [first.queue.get_nowait(), second.queue.get_nowait()]
+        context.hub.publish(Change(ChangeKind.TRUNCATE))
+        frames = [await frame_of_type(first, "truncate"), await frame_of_type(second, "truncate")]
         assert frames[0] == '{"Type":"truncate","Data":null}'
         assert frames[0] is frames[1]
     finally:

@@ -3,7 +3,10 @@ content types and empty bodies under `/mailhog`, checked over real HTTP after re
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
+import threading
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -13,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from mailhog import Mailhog
+from websockets.asyncio.client import connect
 
 from mailsink import MailSink
 
@@ -225,3 +229,58 @@ def test_release_sends_through_the_configured_relay(
         assert (response.status_code, response.content) == (200, b"")
         released = upstream.wait_for_one(to="dest@example.com")
         assert released.subject == "Release me"
+
+
+def test_v2_websocket_sends_each_new_message_as_json(sink: MailSink, send_mail: SendMail) -> None:
+    assert sink.url is not None
+    url = sink.url.replace("http://", "ws://", 1) + "mailhog/api/v2/websocket"
+
+    async def receive_one() -> str:
+        async with connect(url) as ws:
+            await asyncio.to_thread(until_streaming, sink, "mailhog_websocket")
+            message_id = await asyncio.to_thread(send_mail, "Streamed")
+            frame = await asyncio.wait_for(ws.recv(), 30)
+            assert isinstance(frame, str)
+            assert frame.endswith("\n")
+            message = json.loads(frame)
+            assert list(message) == MESSAGE_KEYS
+            assert message["Content"]["Headers"]["Subject"] == ["Streamed"]
+            return str(message["ID"]) + " " + message_id
+
+    received, sent = asyncio.run(receive_one()).split()
+    assert received == sent
+
+
+def test_v1_events_stream_each_new_message_as_server_sent_events(
+    sink: MailSink, send_mail: SendMail
+) -> None:
+    assert sink.url is not None
+    with (
+        httpx.Client(base_url=sink.url, timeout=30) as http,
+        http.stream("GET", "/mailhog/api/v1/events") as response,
+    ):
+        assert response.headers["content-type"] == "text/event-stream"
+        assert response.headers["cache-control"] == "no-cache"
+        until_streaming(sink, "mailhog_event_stream")
+        message_id = send_mail("Evented")
+        lines = []
+        for line in response.iter_lines():
+            if not line:
+                break
+            lines.append(line)
+    assert all(line.startswith("data: ") for line in lines)
+    assert lines[1] == 'data:   "ID": "' + message_id + '",'  # indented like MarshalIndent
+    message = json.loads("\n".join(line.removeprefix("data: ") for line in lines))
+    assert message["ID"] == message_id
+
+
+def until_streaming(sink: MailSink, stream: str) -> None:
+    """Block until the app's stream has a client registered (so no new message is missed)."""
+    app = sink._server._http.config.app  # type: ignore[union-attr]
+    pause = threading.Event()
+    for _ in range(3000):
+        broadcaster = getattr(app.state, stream, None)
+        if broadcaster is not None and broadcaster.listeners:
+            return
+        pause.wait(0.01)
+    raise AssertionError(f"no client registered on {stream}")

@@ -3,23 +3,25 @@ nosniff, and hostile requests that must get a clear 4xx and change nothing."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
 import bcrypt
 import httpx
-import pytest
 
 from mailsink import MailSink
 
 SendMail = Callable[..., str]
 MakeSink = Callable[..., MailSink]
+LOCAL_HOSTS = ["localhost", "LOCALHOST:8025", "127.0.0.1", "[::1]:8025", "app.localhost"]
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:8025", "127.0.0.1.evil.example"])
-def test_foreign_host_is_refused(client: httpx.Client, send_mail: SendMail, host: str) -> None:
+def test_foreign_host_is_refused(client: httpx.Client, send_mail: SendMail) -> None:
     send_mail()
-    for method in ("GET", "DELETE"):
+    for host, method in itertools.product(
+        ["evil.example", "evil.example:8025", "127.0.0.1.evil.example"], ["GET", "DELETE"]
+    ):
         response = client.request(method, "/api/v1/messages", headers={"Host": host})
         assert response.status_code == 403
         assert "--allowed-host" in response.text
@@ -27,11 +29,9 @@ def test_foreign_host_is_refused(client: httpx.Client, send_mail: SendMail, host
     assert client.get("/api/v1/messages").json()["total"] == 1
 
 
-@pytest.mark.parametrize(
-    "host", ["localhost", "LOCALHOST:8025", "127.0.0.1", "[::1]:8025", "app.localhost"]
-)
-def test_local_hosts_are_served(client: httpx.Client, host: str) -> None:
-    assert client.get("/api/v1/messages", headers={"Host": host}).status_code == 200
+def test_local_hosts_are_served(client: httpx.Client) -> None:
+    for host in LOCAL_HOSTS:
+        assert client.get("/api/v1/messages", headers={"Host": host}).status_code == 200, host
 
 
 def test_allowed_hosts_option(make_sink: MakeSink) -> None:
@@ -95,7 +95,7 @@ def test_garbage_requests_get_4xx(client: httpx.Client, send_mail: SendMail) -> 
         ("PUT", "/api/v1/messages", b"\xff\xfe\x00garbage"),
         ("PUT", "/api/v1/messages", b"[1, 2, 3]"),
         ("PUT", "/api/v1/messages", b'{"IDs": [1, 2]}'),
-        ("PUT", "/api/v1/tags", b'{"IDs": "x"}'),
+        ("PUT", "/api/v1/tags", b'{"IDs": 5}'),
         ("PUT", "/api/v1/tags/x", b"nope"),
         ("PUT", "/api/v1/chaos", b"nope"),
         ("DELETE", "/api/v1/messages", b'{"IDs": {"a": 1}}'),
