@@ -6,7 +6,7 @@
 
 import { api } from "./api.js";
 import { el, setChildren, icon, ICONS } from "./dom.js";
-import { addressShort, addressList, exactTime, formatSize, plural, relativeTime } from "./format.js";
+import { addressShort, exactTime, formatSize, plural, relativeTime } from "./format.js";
 
 const PAGE_SIZE = 100;
 const OVERSCAN_ROWS = 10;
@@ -407,7 +407,7 @@ export class Inbox {
   row(summary, index, now) {
     const from = addressShort(summary.From) || "(no sender)";
     const subject = summary.Subject || "(no subject)";
-    const recipients = addressList([...(summary.To || []), ...(summary.Cc || [])]);
+    const recipients = [...(summary.To || []), ...(summary.Cc || [])].map(addressShort).join(", ");
     const unread = !summary.Read;
     const classes = ["row"];
     if (unread) classes.push("unread");

@@ -1,9 +1,10 @@
 """Text out of an HTML body: for snippets and search (one line, as Mailpit's html2text.Strip),
 for the text of a message that has no text part (readable lines), and its links.
 
-Not a full HTML parser: one linear scan of tags, which is fast and cannot be made to backtrack
-by hostile markup. The contents of script, style, title, noscript and head are skipped;
-character references are decoded.
+Not a full HTML parser: linear scans with regular expressions that cannot be made to backtrack
+by hostile markup. Comments and the contents of script, style, title, noscript and head are
+dropped first; character references are decoded. `strip_html` runs on every HTML message at
+ingest, so it works with whole-string substitutions rather than a Python loop over tags.
 """
 
 from __future__ import annotations
@@ -12,126 +13,109 @@ import html
 import re
 from collections.abc import Iterator
 
-_MARKUP = re.compile(
-    r"<!--.*?(?:-->|\Z)|<[!?][^<>]*>?|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)>?", re.S
+_HIDDEN_START = re.compile(r"<!--|<(script|style|title|noscript|head)\b", re.I)
+_CLOSERS = {
+    name: re.compile(rf"</{name}\s*>", re.I)
+    for name in ("script", "style", "title", "noscript", "head")
+}
+_BLOCK_NAMES = (
+    "address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|form|h[1-6]"
+    "|header|hr|img|li|main|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul"
 )
-_SKIPPED = ("script", "style", "title", "noscript", "head")
-_CLOSERS = {name: re.compile(rf"</{name}\s*>", re.I) for name in _SKIPPED}
-_BLOCKS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "img",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-    ]
-)
+_BLOCK = re.compile(rf"<(?:/?(?:{_BLOCK_NAMES}))\b[^<>]*>?", re.I)
+_BLOCK_NAME = re.compile(rf"(?:{_BLOCK_NAMES})", re.I)
+_ANCHOR = re.compile(r"<a(?:rea)?\b([^<>]*)>?", re.I)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)>?|<[!?/][^<>]*>?")
 _HREF = re.compile(r"""(?:^|\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
-_SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufeff]")
 _SPACES_IN_LINE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*")
 URL = re.compile(r"""\b(?:https?://|mailto:)[^\s<>"'`]+""", re.I)
 _URL_TRAILER = ".,;:!?)]}'\""
 
-# Events of the scan: text, an opening tag (name, href) or a closing tag (name).
-_TEXT, _OPEN, _CLOSE = 0, 1, 2
 
+def _visible(markup: str) -> str:
+    """The markup without comments and hidden elements (script, style, title, noscript, head).
 
-def _scan(markup: str) -> Iterator[tuple[int, str, str]]:
+    An unclosed comment, script or style hides the rest, as in a browser; an unclosed head is
+    just a tag.
+    """
+    out: list[str] = []
     pos = 0
-    search = _MARKUP.search
-    unclosed: set[str] = set()  # elements with no closing tag further on: do not look again
-    while True:
-        found = search(markup, pos)
-        if found is None:
-            if pos < len(markup):
-                yield _TEXT, _unescape(markup[pos:]), ""
-            return
-        if found.start() > pos:
-            yield _TEXT, _unescape(markup[pos : found.start()]), ""
-        pos = found.end()
-        name = found.group(2)
+    search = _HIDDEN_START.search
+    while (found := search(markup, pos)) is not None:
+        out.append(markup[pos : found.start()])
+        name = found.group(1)
         if name is None:
-            continue  # comment, doctype, processing instruction
-        name = name.lower()
-        if found.group(1):
-            yield _CLOSE, name, ""
+            end = markup.find("-->", found.end())
+            pos = len(markup) if end < 0 else end + 3
             continue
-        if name in _CLOSERS:
-            closer = None if name in unclosed else _CLOSERS[name].search(markup, pos)
-            if closer is not None:
-                pos = closer.end()
-            elif name == "head":
-                unclosed.add(name)
-            else:
-                return  # an unclosed script or style hides the rest, as in a browser
-            continue
-        href = ""
-        if name in ("a", "area"):
-            attr = _HREF.search(found.group(3))
-            if attr is not None:
-                href = html.unescape(attr.group(1) or attr.group(2) or attr.group(3) or "").strip()
-        yield _OPEN, name, href
+        closer = _CLOSERS[name.lower()].search(markup, found.end())
+        if closer is not None:
+            pos = closer.end()
+        elif name.lower() == "head":
+            out.append(found.group(0))
+            pos = found.end()
+        else:
+            pos = len(markup)
+    out.append(markup[pos:])
+    return "".join(out)
 
 
-def _unescape(text: str) -> str:
-    return html.unescape(text) if "&" in text else text
+def _href(attributes: str) -> str:
+    found = _HREF.search(attributes)
+    if found is None:
+        return ""
+    return html.unescape(found.group(1) or found.group(2) or found.group(3) or "").strip()
 
 
 def strip_html(markup: str, *, include_links: bool = False) -> str:
     """One line of text, as Mailpit's `html2text.Strip`: with `include_links`, each http(s)
     link's URL is written before its text (so search finds it)."""
-    out: list[str] = []
-    for kind, value, href in _scan(markup):
-        if kind == _TEXT:
-            out.append(value)
-        elif value in _BLOCKS:
-            out.append(" ")
-        elif include_links and href.lower().startswith("http"):
-            out.append(f" {href} ")
-    return _one_line("".join(out))
+    if "<" not in markup and "&" not in markup:
+        return one_line(markup)
+    text = _BLOCK.sub(" ", _visible(markup))
+    if include_links:
+        text = _ANCHOR.sub(_link_before_text, text)
+    return one_line(html.unescape(_TAG.sub("", text)))
 
 
-def _one_line(text: str) -> str:
+def _link_before_text(anchor: re.Match[str]) -> str:
+    href = _href(anchor.group(1))
+    return f" {href} " if href.lower().startswith("http") else ""
+
+
+def one_line(text: str) -> str:
     """Whitespace collapsed, control characters as spaces (`split` is much faster than a regex,
     and the regex runs only when something unprintable is left)."""
     line = " ".join(text.split())
     if not line.isprintable():
         line = " ".join(_CONTROL.sub(" ", line).split())
     return line
+
+
+# Events of `_scan`: text, an opening tag (name, href) or a closing tag (name).
+_TEXT, _OPEN, _CLOSE = 0, 1, 2
+
+
+def _scan(markup: str) -> Iterator[tuple[int, str, str]]:
+    """The visible markup as a stream of text and tags, for the readers that need its order."""
+    markup = _visible(markup)
+    pos = 0
+    for tag in _TAG.finditer(markup):
+        if tag.start() > pos:
+            yield _TEXT, html.unescape(markup[pos : tag.start()]), ""
+        pos = tag.end()
+        name = tag.group(2)
+        if name is None:
+            continue  # doctype, processing instruction, stray end tag
+        name = name.lower()
+        if tag.group(1):
+            yield _CLOSE, name, ""
+        else:
+            yield _OPEN, name, _href(tag.group(3)) if name in ("a", "area") else ""
+    if pos < len(markup):
+        yield _TEXT, html.unescape(markup[pos:]), ""
 
 
 def html_to_text(markup: str) -> str:
@@ -142,7 +126,7 @@ def html_to_text(markup: str) -> str:
     anchor_start = 0
     for kind, value, href in _scan(markup):
         if kind == _TEXT:
-            out.append(_SPACE.sub(" ", value))
+            out.append(" ".join(value.split()) if value.strip() else " ")
         elif kind == _OPEN and value == "a":
             anchor_href, anchor_start = href, len(out)
         elif kind == _CLOSE and value == "a" and anchor_href:
@@ -150,7 +134,7 @@ def html_to_text(markup: str) -> str:
             if _is_link(anchor_href) and anchor_href != text:
                 out.append(f" ( {anchor_href} )" if text else anchor_href)
             anchor_href = ""
-        elif value in _BLOCKS:
+        elif _BLOCK_NAME.fullmatch(value):
             out.append("\n")
     text = _CONTROL.sub(" ", "".join(out))
     lines = (line.strip() for line in _SPACES_IN_LINE.sub(" ", text).split("\n"))

@@ -1,12 +1,13 @@
 """What ingest extracts from a message: everything listing, search and events need.
 
-Only headers and the text used for search are parsed here (CONTRACT §2: ingest parses only what
-listing and search need); the full MIME tree is parsed on demand by `mailsink.message.mime`.
+Ingest parses only what listing and search need (CONTRACT §2): the headers, the part structure
+(boundaries are found, no part is decoded) and the text and HTML bodies. Attachments are
+decoded only when someone asks for them (`mailsink.message.mime`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -14,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from mailsink.message.address import Address, parse_address_list
 from mailsink.message.envelope import Envelope
 from mailsink.message.headers import HeaderMap, unfold
-from mailsink.message.html_text import strip_html
+from mailsink.message.html_text import one_line, strip_html
 from mailsink.message.mime import ParsedMessage, parse_message
 from mailsink.message.standards import eight_bit_problem, header_problems, line_problems
 
@@ -40,8 +41,7 @@ class MessageSummary:
 def summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
     """Everything listing and search need, from the exact bytes; never raises.
 
-    The part tree is scanned without decoding anything but the text and HTML bodies, so a small
-    message costs well under a millisecond (it runs on the SMTP session's event loop).
+    A small message costs about a tenth of a millisecond, so it can run on the SMTP event loop.
     """
     try:
         return _summarize(raw, envelope)
@@ -129,32 +129,21 @@ def make_snippet(text: str, html: str) -> str:
     """Mailpit's snippet: the HTML body as one line of text (else the text body), cut at 200
     bytes (on a character boundary) with "..." appended. Unlike Mailpit, an HTML body with no
     text at all (only an image) falls back to the text body."""
-    line = _html_line(html) if html.strip() else ""
+    line = _line_of_prefix(html, strip_html, 16384) if html.strip() else ""
     if not line:
-        line = _one_line(text)
+        line = _line_of_prefix(text, one_line, 1024)
     data = line.encode("utf-8")
     if len(data) <= SNIPPET_BYTES:
         return line
     return data[:SNIPPET_BYTES].decode("utf-8", "ignore") + "..."
 
 
-def _html_line(html: str) -> str:
-    """The HTML body as one line, converting only as much as a snippet can show: a cut at the
-    end of a prefix can only spoil the line's last few characters, which a snippet drops."""
-    take = 16384
+def _line_of_prefix(text: str, to_line: Callable[[str], str], take: int) -> str:
+    """`to_line(text)`, computed on the shortest prefix (growing from `take`) that gives more
+    than a snippet shows: a prefix cut can only spoil the line's last characters."""
     while True:
-        line = _one_line(strip_html(html[:take]))
-        if take >= len(html) or len(line) > SNIPPET_BYTES + 64:
-            return line
-        take *= 4
-
-
-def _one_line(text: str) -> str:
-    """The text with whitespace collapsed, but only as much of it as a snippet can show."""
-    take = 1024
-    while True:
-        line = " ".join(text[:take].replace("\ufeff", " ").split())
-        if take >= len(text) or len(line) > SNIPPET_BYTES:
+        line = to_line(text[:take])
+        if take >= len(text) or len(line) > SNIPPET_BYTES + 64:
             return line
         take *= 4
 

@@ -5,12 +5,14 @@ the v1 lists and v2 messages, empty bodies for DELETE and release, bare status c
 At the root only the routes that do not collide with Mailpit's are served (`GET /api/v2/messages`,
 `GET /api/v2/search`, `DELETE /api/v1/messages/{id}`, `POST /api/v1/messages/{id}/release`):
 MailHog clients with a fixed `/api` path then work, while `DELETE /api/v1/messages` stays
-Mailpit's (`ok`; the PyPI client only checks the status).
+Mailpit's (`ok`; the PyPI client only checks the status). The live streams are in
+`mailhog_events`, release in `mailhog_release`, the JSON shapes in `mailhog_shapes`.
 
 Where we differ from MailHog, on purpose:
 - An unknown ID is 404 with an empty body (MailHog: 500, or 200 `null` for GET).
 - `kind` of `/api/v2/search` is accepted in any case (the PyPI client's README uses `"To"`), and
-  is answered from the Mailpit search indexes: `from` matches the From header, `to` the To, Cc
+  is answered from the Mailpit search indexes: `from` matches the From header (not the MAIL
+  FROM, which is not indexed; the two rarely differ), `to` the To, Cc
   and Bcc headers (Bcc includes every envelope recipient not in To/Cc), `containing` the search
   text (decoded headers, body text, attachment names) rather than the raw, encoded body.
 - `download` returns the exact stored bytes; part downloads are always `attachment`s with
@@ -198,7 +200,7 @@ def _route(path: str, **endpoints: Endpoint) -> Route:
     router does on every API path."""
 
     async def dispatch(request: Request) -> Response:
-        endpoint = endpoints.get(request.method)
+        endpoint = endpoints.get("GET" if request.method == "HEAD" else request.method)
         return Response(b"") if endpoint is None else await endpoint(request)
 
     return Route(path, dispatch, methods=[*endpoints, "OPTIONS"])

@@ -98,6 +98,16 @@ def smtp_send(
 
 
 @pytest.fixture
+def send_message(sink: MailSink) -> Callable[..., str]:
+    """`send_message(email_message_or_bytes, mail_from=…, rcpt_to=(…))` → the stored ID."""
+
+    def send(message: EmailMessage | bytes, **kwargs: Any) -> str:
+        return smtp_send(sink, message, **kwargs)
+
+    return send
+
+
+@pytest.fixture
 def send_mail(sink: MailSink) -> SendMail:
     """`send_mail("Subject", to=…, html=…)` → the new message's ID."""
 

@@ -13,6 +13,7 @@ import pytest
 from mailsink import MailSink
 
 SendMail = Callable[..., str]
+SendMessage = Callable[..., str]
 
 MESSAGE_KEYS = [
     "ID",
@@ -67,13 +68,12 @@ def rich_message() -> EmailMessage:
 
 
 @pytest.fixture
-def rich_id(sink: MailSink) -> str:
-    raw = rich_message().as_bytes()
-    import smtplib
-
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as smtp:
-        smtp.sendmail("bounce@example.com", ["bob@example.com", "secret@example.com"], raw)
-    return sink.messages[-1].id
+def rich_id(send_message: SendMessage) -> str:
+    return send_message(
+        rich_message(),
+        mail_from="bounce@example.com",
+        rcpt_to=("bob@example.com", "secret@example.com"),
+    )
 
 
 def test_message_json(client: httpx.Client, rich_id: str, sink: MailSink) -> None:
@@ -208,19 +208,16 @@ def test_part_download(client: httpx.Client, rich_id: str) -> None:
     assert image.headers["content-type"] == "image/png"
 
 
-def test_hostile_filename_never_reaches_the_header(client: httpx.Client, sink: MailSink) -> None:
+def test_hostile_filename_never_reaches_the_header(
+    client: httpx.Client, send_message: SendMessage
+) -> None:
     message = EmailMessage(policy=SMTP)
     message["From"] = "a@example.com"
     message["To"] = "b@example.com"
     message["Subject"] = "evil name"
     message.set_content("see attachment\n")
     message.add_attachment(b"<script>alert(1)</script>", "text", "html", filename='../../x".html')
-    raw = message.as_bytes()
-    import smtplib
-
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as smtp:
-        smtp.sendmail("a@example.com", ["b@example.com"], raw)
-    message_id = sink.messages[-1].id
+    message_id = send_message(message)
     response = client.get(f"/api/v1/message/{message_id}/part/2")
     assert response.status_code == 200
     disposition = response.headers["content-disposition"]

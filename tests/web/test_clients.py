@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
 
@@ -12,7 +12,7 @@ from mailpit.client.api import API
 from mailsink import MailSink
 
 
-def send_with_attachment(sink: MailSink, subject: str) -> str:
+def with_attachment(subject: str) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = "Sender <sender@example.com>"
     message["To"] = "rcpt@example.com"
@@ -22,9 +22,7 @@ def send_with_attachment(sink: MailSink, subject: str) -> str:
     message["Message-ID"] = f"<{subject}@example.com>"
     message.set_content("body text\n")
     message.add_attachment(b"attached text", "application", "octet-stream", filename="a.txt")
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as smtp:
-        smtp.send_message(message)
-    return sink.messages[-1].id
+    return message
 
 
 @pytest.fixture
@@ -33,9 +31,9 @@ def api(sink: MailSink) -> API:
     return API(sink.url.rstrip("/"), timeout=30)
 
 
-def test_list_get_headers_part(api: API, sink: MailSink) -> None:
-    first = send_with_attachment(sink, "first")
-    second = send_with_attachment(sink, "second")
+def test_list_get_headers_part(api: API, send_message: Callable[..., str]) -> None:
+    first = send_message(with_attachment("first"))
+    second = send_message(with_attachment("second"))
     listed = api.get_messages()
     assert listed.total == 2
     assert listed.count == 2
@@ -52,9 +50,9 @@ def test_list_get_headers_part(api: API, sink: MailSink) -> None:
     assert headers.message_id == ["<first@example.com>"]
 
 
-def test_mark_read_and_delete_with_form_bodies(api: API, sink: MailSink) -> None:
-    first = send_with_attachment(sink, "first")
-    second = send_with_attachment(sink, "second")
+def test_mark_read_and_delete_with_form_bodies(api: API, send_message: Callable[..., str]) -> None:
+    first = send_message(with_attachment("first"))
+    second = send_message(with_attachment("second"))
     api.put_messages([first], "Read", True)
     assert {m.id: m.read for m in api.get_messages().messages} == {first: True, second: False}
     api.put_messages([first, second], "Read", False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -12,10 +11,11 @@ import httpx
 from mailsink import MailSink
 
 SendMail = Callable[..., str]
+SendMessage = Callable[..., str]
 MakeSink = Callable[..., MailSink]
 
 
-def send_cid_message(sink: MailSink) -> str:
+def cid_message() -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = "a@example.com"
     message["To"] = "b@example.com"
@@ -29,13 +29,13 @@ def send_cid_message(sink: MailSink) -> str:
     html = message.get_body(("html",))
     assert isinstance(html, EmailMessage)
     html.add_related(b"GIF89a", "image", "gif", cid="<logo@x>", filename="logo.gif")
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as smtp:
-        smtp.sendmail("a@example.com", ["b@example.com"], message.as_bytes())
-    return sink.messages[-1].id
+    return message
 
 
-def test_view_html_rewrites_cid_and_is_locked_down(client: httpx.Client, sink: MailSink) -> None:
-    message = send_cid_message(sink)
+def test_view_html_rewrites_cid_and_is_locked_down(
+    client: httpx.Client, send_message: SendMessage
+) -> None:
+    message = send_message(cid_message())
     response = client.get(f"/view/{message}.html")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
