@@ -138,6 +138,8 @@ def start_server(kind: ServerKind, cpu: int | None) -> RunningServer:
                     server.http_url = match[1]
                 if server.smtp_port and (server.http_url or not kind.http):
                     return server
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(1)  # its stdout may close a moment before it exits
         exit_code = process.poll()
         problem = (
             f"did not announce its listeners within {START_TIMEOUT:.0f} s"

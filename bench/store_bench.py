@@ -42,9 +42,13 @@ def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
     return sorted(words)[:size]
 
 
-def synthetic_message(n: int, rng: random.Random, words: list[str]) -> NewMessage:
+def synthetic_message(
+    n: int, rng: random.Random, words: list[str], body_words: int = 120
+) -> NewMessage:
     # Zipf-like word choice: a few words are in most messages, most words are rare.
-    body = " ".join(words[min(int(rng.paretovariate(1.1)) - 1, len(words) - 1)] for _ in range(120))
+    body = " ".join(
+        words[min(int(rng.paretovariate(1.1)) - 1, len(words) - 1)] for _ in range(body_words)
+    )
     subject = f"Order {n} " + " ".join(rng.choices(words[:2000], k=4))
     sender = Address("Shop Notifications", f"shop{n % 50}@store.example")
     rcpt = Address(f"User {n % 1000}", f"user{n % 1000}@example.com")
@@ -73,7 +77,9 @@ def synthetic_message(n: int, rng: random.Random, words: list[str]) -> NewMessag
     return NewMessage(new_message_id(), raw, envelope, summary)
 
 
-def fill(store: Store, count: int, rng: random.Random, words: list[str]) -> list[float]:
+def fill(
+    store: Store, count: int, rng: random.Random, words: list[str], body_words: int
+) -> list[float]:
     """Adds `count` messages in bursts of 500 in flight; returns seconds per burst."""
     burst_times = []
     for start in range(0, count, 500):
@@ -104,6 +110,7 @@ def main() -> int:
     parser.add_argument("--store", choices=["sqlite", "memory"], default="sqlite")
     parser.add_argument("--database", type=Path, help="SQLite file (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="reuse the file if already filled")
+    parser.add_argument("--body-words", type=int, default=120, help="words per message body")
     args = parser.parse_args()
 
     rng = random.Random(6)
@@ -117,7 +124,7 @@ def main() -> int:
             if have < args.count or not args.keep:
                 if have:
                     store.delete_all()
-                bursts = fill(store, args.count, rng, words)
+                bursts = fill(store, args.count, rng, words, args.body_words)
                 tenth = max(len(bursts) // 10, 1)
                 rate = lambda times: 500 * len(times) / sum(times)  # noqa: E731
                 print(f"add: {args.count} messages, {rate(bursts):,.0f}/s overall, "
@@ -128,7 +135,7 @@ def main() -> int:
                 query = None if text is None else parse_search_query(text)
                 return lambda: (store.search(query, limit=50), store.count(query), store.count())
 
-            rare, common = words[5000], words[0]
+            rare, common = words[300], words[0]
             for label, text in [
                 ("newest 50 (list)", None),
                 (f"word search, common word {common!r}", common),

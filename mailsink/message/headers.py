@@ -16,6 +16,8 @@ from __future__ import annotations
 import binascii
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from mailsink.message.charsets import decode_text
 
@@ -123,6 +125,17 @@ def _decode_word_payload(encoding: str, payload: str) -> bytes:
 def decode_header_value(raw: str) -> str:
     """A raw field value as a reader sees it: unfolded, encoded words decoded."""
     return decode_words(unfold(raw))
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """The Date field as an aware datetime with its own offset (no zone or -0000: UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def canonical_header_key(name: str) -> str:

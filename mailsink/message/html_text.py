@@ -12,19 +12,41 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-_HIDDEN_START = re.compile(r"<!--|<(script|style|title|noscript|head)\b", re.I)
-_CLOSERS = {
-    name: re.compile(rf"</{name}\s*>", re.I)
-    for name in ("script", "style", "title", "noscript", "head")
-}
 _BLOCK_NAMES = (
     "address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|form|h[1-6]"
     "|header|hr|img|li|main|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul"
 )
-_BLOCK = re.compile(rf"<(?:/?(?:{_BLOCK_NAMES}))\b[^<>]*>?", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    """The expressions `strip_html` needs, for mixed-case or for lower-cased markup: with
+    `re.IGNORECASE` they are several times slower, so search text (lower-cased anyway) is
+    stripped from lower-cased markup without it."""
+
+    hidden_start: re.Pattern[str]
+    hidden_start_but_head: re.Pattern[str]
+    closers: dict[str, re.Pattern[str]]
+    block: re.Pattern[str]
+    anchor: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, flags: int) -> _Patterns:
+        hidden = ("script", "style", "title", "noscript", "head")
+        return cls(
+            re.compile(r"<!--|<(script|style|title|noscript|head)\b", flags),
+            re.compile(r"<!--|<(script|style|title|noscript)\b", flags),
+            {name: re.compile(rf"</{name}\s*>", flags) for name in hidden},
+            re.compile(rf"<(?:/?(?:{_BLOCK_NAMES}))\b[^<>]*>?", flags),
+            re.compile(r"<a(?:rea)?\b([^<>]*)>?", flags),
+        )
+
+
+_ANY_CASE = _Patterns.compile(re.IGNORECASE)
+_LOWER_CASE = _Patterns.compile(0)
 _BLOCK_NAME = re.compile(rf"(?:{_BLOCK_NAMES})", re.I)
-_ANCHOR = re.compile(r"<a(?:rea)?\b([^<>]*)>?", re.I)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)>?|<[!?/][^<>]*>?")
 _HREF = re.compile(r"""(?:^|\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufeff]")
@@ -34,7 +56,7 @@ URL = re.compile(r"""\b(?:https?://|mailto:)[^\s<>"'`]+""", re.I)
 _URL_TRAILER = ".,;:!?)]}'\""
 
 
-def _visible(markup: str) -> str:
+def _visible(markup: str, patterns: _Patterns = _ANY_CASE) -> str:
     """The markup without comments and hidden elements (script, style, title, noscript, head).
 
     An unclosed comment, script or style hides the rest, as in a browser; an unclosed head is
@@ -42,7 +64,7 @@ def _visible(markup: str) -> str:
     """
     out: list[str] = []
     pos = 0
-    search = _HIDDEN_START.search
+    search = patterns.hidden_start.search
     while (found := search(markup, pos)) is not None:
         out.append(markup[pos : found.start()])
         name = found.group(1)
@@ -50,12 +72,14 @@ def _visible(markup: str) -> str:
             end = markup.find("-->", found.end())
             pos = len(markup) if end < 0 else end + 3
             continue
-        closer = _CLOSERS[name.lower()].search(markup, found.end())
+        name = name.lower()
+        closer = patterns.closers[name].search(markup, found.end())
         if closer is not None:
             pos = closer.end()
-        elif name.lower() == "head":
+        elif name == "head":  # no </head> anywhere after: every further <head> is a plain tag
             out.append(found.group(0))
             pos = found.end()
+            search = patterns.hidden_start_but_head.search
         else:
             pos = len(markup)
     out.append(markup[pos:])
@@ -72,11 +96,20 @@ def _href(attributes: str) -> str:
 def strip_html(markup: str, *, include_links: bool = False) -> str:
     """One line of text, as Mailpit's `html2text.Strip`: with `include_links`, each http(s)
     link's URL is written before its text (so search finds it)."""
+    return _strip(markup, include_links, _ANY_CASE)
+
+
+def search_words_of_html(markup: str) -> str:
+    """`strip_html(markup, include_links=True)`, lower-cased (for search text), faster."""
+    return _strip(markup.lower(), True, _LOWER_CASE)
+
+
+def _strip(markup: str, include_links: bool, patterns: _Patterns) -> str:
     if "<" not in markup and "&" not in markup:
         return one_line(markup)
-    text = _BLOCK.sub(" ", _visible(markup))
+    text = patterns.block.sub(" ", _visible(markup, patterns))
     if include_links:
-        text = _ANCHOR.sub(_link_before_text, text)
+        text = patterns.anchor.sub(_link_before_text, text)
     return one_line(html.unescape(_TAG.sub("", text)))
 
 
@@ -126,7 +159,7 @@ def html_to_text(markup: str) -> str:
     anchor_start = 0
     for kind, value, href in _scan(markup):
         if kind == _TEXT:
-            out.append(" ".join(value.split()) if value.strip() else " ")
+            out.append(_collapse_spaces(value))
         elif kind == _OPEN and value == "a":
             anchor_href, anchor_start = href, len(out)
         elif kind == _CLOSE and value == "a" and anchor_href:
@@ -139,6 +172,14 @@ def html_to_text(markup: str) -> str:
     text = _CONTROL.sub(" ", "".join(out))
     lines = (line.strip() for line in _SPACES_IN_LINE.sub(" ", text).split("\n"))
     return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
+
+
+def _collapse_spaces(text: str) -> str:
+    """Runs of whitespace as one space, as HTML renders text (the ends keep one space)."""
+    inner = " ".join(text.split())
+    if not inner:
+        return " " if text else ""
+    return f"{' ' if text[0].isspace() else ''}{inner}{' ' if text[-1].isspace() else ''}"
 
 
 def html_links(markup: str) -> list[str]:

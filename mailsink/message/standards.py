@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from mailsink.message.address import Address
-from mailsink.message.headers import HeaderMap
+from mailsink.message.headers import HeaderMap, parse_date
 
 MAX_LINE = 998  # bytes before CRLF (RFC 5322 §2.1.1)
 
@@ -75,13 +75,17 @@ def eight_bit_problem(raw: bytes, mail_from_params: Mapping[str, str]) -> str | 
 
 
 def header_problems(headers: HeaderMap, addresses: Mapping[str, Sequence[Address]]) -> list[str]:
-    """Missing From, Date or Message-ID; fields whose addresses do not parse.
+    """Missing From, Date or Message-ID; a Date that does not parse; fields whose addresses
+    do not parse.
 
     `addresses` maps a field name (From, To, Cc, Reply-To) to its parsed addresses.
     """
     problems = [
         f"missing {name} header" for name in ("From", "Date", "Message-ID") if not headers.get(name)
     ]
+    date = headers.get("Date")
+    if date and parse_date(date) is None:
+        problems.append(f"Date header is not a date: {date[:80]!r}")
     for name, parsed in addresses.items():
         bad = [address.name for address in parsed if not address.address]
         if bad:

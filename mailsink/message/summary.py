@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
 from mailsink.message.address import Address, parse_address_list
 from mailsink.message.envelope import Envelope
-from mailsink.message.headers import HeaderMap, unfold
-from mailsink.message.html_text import one_line, strip_html
+from mailsink.message.headers import HeaderMap, parse_date, unfold
+from mailsink.message.html_text import one_line, search_words_of_html, strip_html
 from mailsink.message.mime import ParsedMessage, parse_message
 from mailsink.message.standards import eight_bit_problem, header_problems, line_problems
 
@@ -111,17 +110,6 @@ def envelope_only_recipients(envelope: Envelope, shown: Iterable[Address]) -> li
     return hidden
 
 
-def parse_date(value: str | None) -> datetime | None:
-    """The Date field as an aware datetime with its own offset (no zone or -0000: UTC)."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 SNIPPET_BYTES = 200
 
 
@@ -129,7 +117,7 @@ def make_snippet(text: str, html: str) -> str:
     """Mailpit's snippet: the HTML body as one line of text (else the text body), cut at 200
     bytes (on a character boundary) with "..." appended. Unlike Mailpit, an HTML body with no
     text at all (only an image) falls back to the text body."""
-    line = _line_of_prefix(html, strip_html, 16384) if html.strip() else ""
+    line = _line_of_prefix(html, strip_html, 4096) if html.strip() else ""
     if not line:
         line = _line_of_prefix(text, one_line, 1024)
     data = line.encode("utf-8")
@@ -192,7 +180,7 @@ def _search_text(
     pieces.append(headers.get("Reply-To") or "")
     return_path = f"<{envelope.mail_from}>" if envelope.mail_from else headers.get("Return-Path")
     pieces.append(return_path or "")
-    body = strip_html(html, include_links=True) if html else ""
+    body = search_words_of_html(html) if html else ""
     pieces.append(body or text)
     pieces.extend(part.filename for part in parsed.attachments)
     return clean_search_text(" ".join(pieces))

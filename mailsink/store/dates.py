@@ -48,6 +48,7 @@ _TIME = re.compile(
 )
 _ZONE = re.compile(r"(?:\s*(z|utc|gmt)|\s*([+-])(\d{2}):?(\d{2}))$")
 _PARTS = re.compile(r"[a-z]+|\d+")
+_COMPACT_FIELDS = ((0, 4, "1"), (4, 2, "1"), (6, 2, "1"), (8, 2, "0"), (10, 2, "0"), (12, 2, "0"))
 
 
 def to_unix_ms(when: datetime) -> int:
@@ -83,17 +84,13 @@ def _from_digits(text: str, tz: str | None) -> datetime | None:
             return datetime.fromtimestamp(int(text), UTC)
         case 13:
             return _EPOCH + int(text) * _ONE_MS
-        case 4 | 6 | 8 | 12 | 14:
-            fields = (
-                text[:4],
-                text[4:6] or "1",
-                text[6:8] or "1",
-                text[8:10] or "0",
-                text[10:12] or "0",
-                text[12:14] or "0",
+        case 4 | 6 | 8 | 12 | 14:  # yyyy[mm[dd[HHMM[SS]]]]
+            year, month, day, hour, minute, second = (
+                int(text[start : start + width] or default)
+                for start, width, default in _COMPACT_FIELDS
             )
             try:
-                return _localize(datetime(*map(int, fields)), None, tz)
+                return _localize(datetime(year, month, day, hour, minute, second), None, tz)
             except ValueError:
                 return None
     return None

@@ -40,7 +40,7 @@ from mailsink.store.sqlite_search import TEXT_COLUMN, TRIGRAM, IndexChoice, comp
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 T = TypeVar("T")
-Outcome = tuple[Any, Sequence[Change]]
+Outcome = tuple[T, Sequence[Change]]  # what a job returns, and the changes to publish
 
 MAX_BATCH = 1000  # jobs per transaction
 WRITER_CACHE_KIB = 16 * 1024
@@ -59,7 +59,7 @@ _SCAN_ABOVE_SHARE = 0.25
 
 @dataclass(slots=True)
 class _Job:
-    run: Callable[[sqlite3.Connection], Outcome]
+    run: Callable[[sqlite3.Connection], Outcome[Any]]
     future: Future[Any]
 
 
@@ -170,7 +170,7 @@ class SqliteStore:
 
     def count(self, query: SearchQuery | None = None) -> MailboxCounts:
         with self._reading() as db:
-            if query is None or not query.terms:  # the counts the triggers keep
+            if query is None or not query.terms:  # the counts kept by every write
                 return MailboxCounts(*db.execute(_COUNTS).fetchone())
             compiled = compile_query(query, _index_chooser(db))
             sql = (
@@ -216,14 +216,14 @@ class SqliteStore:
         if self._closed:
             raise RuntimeError(f"the message store {self._path} is closed")
 
-    def _submit(self, run: Callable[[sqlite3.Connection], Outcome]) -> Future[Any]:
-        future: Future[Any] = Future()
+    def _submit(self, run: Callable[[sqlite3.Connection], Outcome[T]]) -> Future[T]:
+        future: Future[T] = Future()
         with self._submit_lock:
             self._check_open()
             self._jobs.put(_Job(run, future))
         return future
 
-    def _write(self, run: Callable[[sqlite3.Connection], Outcome]) -> Any:
+    def _write(self, run: Callable[[sqlite3.Connection], Outcome[T]]) -> T:
         if threading.current_thread() is self._writer:
             raise RuntimeError("a change subscriber must not write to the store (deadlock)")
         return self._submit(run).result()
@@ -261,7 +261,11 @@ class SqliteStore:
                     except queue.Empty:
                         break
                 stopping = _STOP in batch
-                jobs = [job for job in batch if isinstance(job, _Job)]
+                jobs = [
+                    job
+                    for job in batch
+                    if isinstance(job, _Job) and job.future.set_running_or_notify_cancel()
+                ]
                 if jobs:
                     self._commit(db, jobs)
             db.execute("PRAGMA optimize")
@@ -269,41 +273,40 @@ class SqliteStore:
             db.close()
 
     def _commit(self, db: sqlite3.Connection, jobs: list[_Job]) -> None:
-        outcomes: list[Outcome | BaseException] = []
+        """Run `jobs` in one transaction; if one fails, run each in its own instead, so that
+        it fails alone (savepoints per job would isolate them too, at a cost on every job)."""
         try:
-            db.execute("BEGIN IMMEDIATE")
-            for job in jobs:
-                db.execute("SAVEPOINT job")
-                try:
-                    outcomes.append(job.run(db))
-                except Exception as error:
-                    db.execute("ROLLBACK TO job")
-                    outcomes.append(error)
-                db.execute("RELEASE job")
-            db.execute("COMMIT")
+            outcomes = self._transaction(db, jobs)
         except Exception as error:
+            if len(jobs) == 1:
+                jobs[0].future.set_exception(error)
+                return
+            for job in jobs:
+                self._commit(db, [job])
+            return
+        for outcome in outcomes:
+            for change in outcome[1]:
+                self._hub.publish(change)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            job.future.set_result(outcome[0])
+
+    @staticmethod
+    def _transaction(db: sqlite3.Connection, jobs: list[_Job]) -> list[Outcome[Any]]:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            outcomes = [job.run(db) for job in jobs]
+            db.execute("COMMIT")
+        except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            for job in jobs:
-                job.future.set_exception(error)
-            return
-        results = []
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                job.future.set_exception(outcome)
-                continue
-            result, changes = outcome
-            for change in changes:
-                self._hub.publish(change)
-            results.append((job.future, result))
-        for future, result in results:
-            future.set_result(result)
+            raise
+        return outcomes
 
 
 # -- the jobs: run on the writer thread, inside its transaction ---------------------------------
 
 
-def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome:
+def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome[StoredMessage]:
     summary = message.summary
     tags = clean_tags(summary.tags, partial(_tag_spelling, db))
     try:
@@ -326,6 +329,7 @@ def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome:
         raise ValueError(f"message ID {message.id!r} is already stored") from None
     seq = cursor.lastrowid
     assert seq is not None
+    db.execute("UPDATE mailbox_counts SET total = total + 1, unread = unread + 1")
     db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, message.raw))
     for table, columns in TEXT_TABLES.items():
         texts = (seq, *(field_text(_FIELD_OF_COLUMN[table, c], summary) for c in columns))
@@ -344,23 +348,26 @@ def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome:
     return stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)
 
 
-def _delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome:
+def _delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome[list[str]]:
     found = _seqs_of(db, message_ids)
     _delete_seqs(db, list(found.values()))
     deleted = list(found)
     return deleted, (Change(ChangeKind.DELETE, ids=tuple(deleted)),) if deleted else ()
 
 
-def _delete_all(db: sqlite3.Connection) -> Outcome:
+def _delete_all(db: sqlite3.Connection) -> Outcome[None]:
     for table in TEXT_TABLES:
         db.execute(f"INSERT INTO {table}_index ({table}_index) VALUES ('delete-all')")
         db.execute(f"DELETE FROM {table}")
     for table in ("messages", "raw", "message_tags", "tags"):
         db.execute(f"DELETE FROM {table}")
+    db.execute("UPDATE mailbox_counts SET total = 0, unread = 0")
     return None, (Change(ChangeKind.TRUNCATE),)
 
 
-def _set_read(db: sqlite3.Connection, message_ids: list[str] | None, read: bool) -> Outcome:
+def _set_read(
+    db: sqlite3.Connection, message_ids: list[str] | None, read: bool
+) -> Outcome[list[str]]:
     if message_ids is None:
         changed = [
             i
@@ -374,10 +381,12 @@ def _set_read(db: sqlite3.Connection, message_ids: list[str] | None, read: bool)
             db.execute(
                 f"UPDATE messages SET read = ? WHERE seq IN ({_marks(chunk)})", (read, *chunk)
             )
+    unread_change = -len(changed) if read else len(changed)
+    db.execute("UPDATE mailbox_counts SET unread = unread + ?", (unread_change,))
     return changed, (Change(ChangeKind.UPDATE, ids=tuple(changed), read=read),) if changed else ()
 
 
-def _set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) -> Outcome:
+def _set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) -> Outcome[None]:
     cleaned = clean_tags(tags, partial(_tag_spelling, db))
     found = _seqs_of(db, message_ids)
     for seq in found.values():
@@ -389,7 +398,7 @@ def _set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) -
     return None, (Change(ChangeKind.UPDATE, ids=targets, tags=cleaned),) if targets else ()
 
 
-def _rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome:
+def _rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome[None]:
     """Rename tag `old` to `new` on every message, or remove it when `new` is None."""
     row = db.execute("SELECT tag_id FROM tags WHERE name_lower = ?", (old.lower(),)).fetchone()
     if row is None:
@@ -430,7 +439,9 @@ def _rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome:
     return None, (Change(ChangeKind.PRUNE, ids=tuple(i for i, _ in affected)),)
 
 
-def _prune(db: sqlite3.Connection, max_count: int, older_than: datetime | None) -> Outcome:
+def _prune(
+    db: sqlite3.Connection, max_count: int, older_than: datetime | None
+) -> Outcome[list[str]]:
     doomed: list[tuple[str, int]] = []
     kept_condition, params = "1", []
     if older_than is not None:
@@ -455,7 +466,10 @@ def _prune(db: sqlite3.Connection, max_count: int, older_than: datetime | None) 
 
 
 def _seqs_of(
-    db: sqlite3.Connection, message_ids: Iterable[str], extra: str = "", params: tuple = ()
+    db: sqlite3.Connection,
+    message_ids: Iterable[str],
+    extra: str = "",
+    params: tuple[object, ...] = (),
 ) -> dict[str, int]:
     """{id: seq} of the stored messages among `message_ids`, in their order, duplicates once."""
     wanted = list(dict.fromkeys(message_ids))
@@ -473,6 +487,11 @@ def _seqs_of(
 def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
     for chunk in _chunks(seqs):
         marks = _marks(chunk)
+        db.execute(
+            "UPDATE mailbox_counts SET (total, unread) = (SELECT total - COUNT(*),"
+            f" unread - COUNT(*) FILTER (WHERE read = 0) FROM messages WHERE seq IN ({marks}))",
+            chunk,
+        )
         db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM raw WHERE seq IN ({marks})", chunk)
         for table, columns in TEXT_TABLES.items():

@@ -8,7 +8,8 @@ refused rather than guessed at.
 Layout:
 - `messages`: the metadata, one row per message; its INTEGER PRIMARY KEY is the Seq
   (AUTOINCREMENT, so a Seq is never reused). `tags` repeats the message's tags as JSON so
-  that listing needs no join. `mailbox_counts` keeps the total and unread counts (triggers).
+  that listing needs no join. `mailbox_counts` keeps the total and unread counts (kept by the
+  store's writes, not by triggers: a trigger makes every insert keep a statement journal).
 - `raw`: the exact bytes, once.
 - `tags`, `message_tags`: tag names and which messages carry them.
 - `message_text` (the search text) and `message_fields` (subject, Message-ID, addresses): the
@@ -78,21 +79,6 @@ def _create_v1(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX message_tags_seq ON message_tags (seq)")
     db.execute("CREATE TABLE mailbox_counts (total INTEGER NOT NULL, unread INTEGER NOT NULL)")
     db.execute("INSERT INTO mailbox_counts VALUES (0, 0)")
-    db.execute(
-        """CREATE TRIGGER message_added AFTER INSERT ON messages BEGIN
-            UPDATE mailbox_counts SET total = total + 1, unread = unread + (NEW.read = 0);
-        END"""
-    )
-    db.execute(
-        """CREATE TRIGGER message_removed AFTER DELETE ON messages BEGIN
-            UPDATE mailbox_counts SET total = total - 1, unread = unread - (OLD.read = 0);
-        END"""
-    )
-    db.execute(
-        """CREATE TRIGGER message_read AFTER UPDATE OF read ON messages BEGIN
-            UPDATE mailbox_counts SET unread = unread + (NEW.read = 0) - (OLD.read = 0);
-        END"""
-    )
     for table, columns in TEXT_TABLES.items():
         declared = ", ".join(f"{column} TEXT NOT NULL" for column in columns)
         db.execute(f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, {declared})")

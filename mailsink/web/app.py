@@ -65,9 +65,10 @@ def app_routes() -> list[BaseRoute]:
 async def http_error(request: Request, exc: Exception) -> Response:
     """Routing errors in Go's words, as plain text (never an HTML page or a traceback)."""
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
-        return text_response(NOT_FOUND_TEXT, 404)
-    return text_response(exc.detail, exc.status_code)
+    text = NOT_FOUND_TEXT if exc.status_code == 404 else exc.detail
+    response = text_response(text, exc.status_code)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def bad_request(request: Request, exc: Exception) -> Response:

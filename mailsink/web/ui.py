@@ -1,8 +1,7 @@
 """The web UI: the static files of the package `mailsink.frontend`, `index.html` at `/`.
 
 Only the UI's own assets are served: Python files, caches and dot-files of the package are not,
-whatever the path says. `/view/{ID}` (where Mailpit's `/view/latest` redirects) is a UI route
-and gets `index.html`; the page itself picks the message from its URL.
+whatever the path says. The UI's own routes live in the URL's hash, so every page is `/`.
 """
 
 from __future__ import annotations
@@ -11,9 +10,8 @@ import importlib.resources
 import os
 from pathlib import Path, PurePosixPath
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -48,13 +46,5 @@ class FrontendFiles(StaticFiles):
 
 
 def ui_routes() -> list[BaseRoute]:
-    """The UI's routes; they go last, since the static mount answers every other path."""
-    files = FrontendFiles(directory=frontend_directory(), html=True)
-
-    async def index(request: Request) -> Response:
-        return await files.get_response("index.html", request.scope)
-
-    return [
-        Route("/view/{id:str}", index, methods=["GET", "HEAD"]),
-        Mount("/", app=files),
-    ]
+    """The UI's route; it goes last, since the static mount answers every other path."""
+    return [Mount("/", app=FrontendFiles(directory=frontend_directory(), html=True))]

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from mailsink.message.ids import is_message_id
 from mailsink.message.mime import ParsedMessage
 from mailsink.store.base import StoredMessage
 from mailsink.web.request_context import sink_context
@@ -94,17 +95,30 @@ def view_text(request: Request) -> Response:
     return Response(parsed.text, media_type="text/plain")
 
 
+def ui_page(webroot: str, message_id: str) -> RedirectResponse:
+    """The UI's page for a message (its routes live in the URL's hash)."""
+    return RedirectResponse(f"{webroot}#/message/{message_id}", status_code=302)
+
+
 def view_latest(request: Request) -> Response:
     """`/view/latest`: Mailpit redirects to the UI's page for the newest (matching) message."""
     stored = resolve_message(sink_context(request).store, "latest", request.query_params)
     if stored is None:
         raise NotFound(LATEST_NOT_FOUND_TEXT)
-    webroot: str = request.app.state.webroot
-    return RedirectResponse(f"{webroot}view/{stored.id}", status_code=302)
+    return ui_page(request.app.state.webroot, stored.id)
+
+
+def view_page(request: Request) -> Response:
+    """`/view/{ID}`, Mailpit's UI address of a message, opens it in our UI."""
+    message_id = request.path_params["id"]
+    if not is_message_id(message_id):
+        raise NotFound(LATEST_NOT_FOUND_TEXT)
+    return ui_page(request.app.state.webroot, message_id)
 
 
 routes: list[BaseRoute] = [
     Route("/view/latest", view_latest, methods=["GET"]),
     Route("/view/{id}.html", view_html, methods=["GET"]),
     Route("/view/{id}.txt", view_text, methods=["GET"]),
+    Route("/view/{id}", view_page, methods=["GET"]),
 ]

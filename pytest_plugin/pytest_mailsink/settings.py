@@ -7,7 +7,6 @@ one-line error instead of failing every test that uses a fixture.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,8 +146,9 @@ def read_settings(config: pytest.Config) -> Settings:
 
 
 def worker_id(config: pytest.Config) -> str | None:
-    """The pytest-xdist worker's id ("gw0", …), or None outside xdist."""
+    """The pytest-xdist worker's id ("gw0", …), or None outside xdist.
+
+    Read from the config, not from $PYTEST_XDIST_WORKER, which a pytest run started from inside
+    an xdist worker inherits without being a worker itself."""
     workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        return str(workerinput["workerid"])
-    return os.environ.get("PYTEST_XDIST_WORKER")
+    return None if workerinput is None else str(workerinput["workerid"])

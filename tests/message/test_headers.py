@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
 from mailsink.message.address import Address, parse_address_list
@@ -10,6 +12,7 @@ from mailsink.message.headers import (
     canonical_header_key,
     decode_header_value,
     headers_json,
+    parse_date,
     parse_header_block,
 )
 
@@ -131,3 +134,25 @@ def test_mbox_from_line_is_skipped_only_when_asked() -> None:
 )
 def test_parse_address_list(value: str, expected: list[Address]) -> None:
     assert parse_address_list(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "Tue, 02 Jan 2024 03:04:05 +1300",
+            datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=13))),
+        ),
+        ("2 Jan 2024 03:04:05 -0000", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("Tue, 02 Jan 2024 03:04:05", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("yesterday", None),
+        ("Tue, 99 Foo 2024 99:99:99 +9999", None),
+        ("", None),
+    ],
+)
+def test_parse_date(value: str, expected: datetime | None) -> None:
+    parsed = parse_date(value)
+    assert parsed == expected
+    if expected is not None:
+        assert parsed is not None
+        assert parsed.utcoffset() == expected.utcoffset()

@@ -73,4 +73,11 @@ def test_header_problems() -> None:
     ]
     complete = HeaderMap.from_bytes(b"From: a@x\r\nDate: now\r\nMessage-ID: <i@x>\r\n\r\n")
     bad = {"To": [Address("", "ok@x.test"), Address("not an address", "")], "Cc": []}
-    assert header_problems(complete, bad) == ["malformed address in To: 'not an address'"]
+    assert header_problems(complete, bad) == [
+        "Date header is not a date: 'now'",
+        "malformed address in To: 'not an address'",
+    ]
+    dated = HeaderMap.from_bytes(
+        b"From: a@x\r\nDate: Tue, 2 Jan 2024 03:04:05 +0000\r\nMessage-ID: <i@x>\r\n\r\n"
+    )
+    assert header_problems(dated, {"From": [Address("", "a@x")]}) == []

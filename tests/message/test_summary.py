@@ -44,6 +44,7 @@ def test_missing_and_unreadable_fields() -> None:
     assert summary.from_ == Address("just a name", "")
     assert summary.message_id == ""
     assert "malformed address in From: 'just a name'" in summary.warnings
+    assert "Date header is not a date: 'not a date'" in summary.warnings
     assert summarize(b"Subject: x\r\n\r\n", make_envelope()).from_ is None
 
 

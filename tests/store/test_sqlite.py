@@ -3,7 +3,10 @@ close that drains pending writes."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,5 +109,57 @@ def test_a_subscriber_that_writes_gets_an_error_not_a_deadlock(tmp_path: Path) -
         assert [str(e) for e in errors] == [
             "a change subscriber must not write to the store (deadlock)"
         ]
+    finally:
+        store.close()
+
+
+_ADD_UNTIL_KILLED = """
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from mailsink.events import ChangeHub
+from mailsink.message.envelope import Envelope, Recipient
+from mailsink.message.ids import new_message_id
+from mailsink.message.summary import MessageSummary
+from mailsink.store.base import NewMessage
+from mailsink.store.sqlite import SqliteStore
+
+store = SqliteStore(Path(sys.argv[1]), ChangeHub())
+summary = MessageSummary("", None, (), (), (), (), "s", None, "", 0, 0, (), "text", ())
+envelope = Envelope("a@b.c", (Recipient("d@e.f"),), datetime.now(UTC))
+
+def acknowledge(future):
+    sys.stdout.write(future.result().id + "\\n")
+    sys.stdout.flush()
+
+while True:
+    message = NewMessage(new_message_id(), b"Subject: s\\r\\n\\r\\nbody\\r\\n", envelope, summary)
+    store.add(message).add_done_callback(acknowledge)
+"""
+
+
+def test_no_acknowledged_message_is_lost_when_the_process_is_killed(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _ADD_UNTIL_KILLED, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    acknowledged = []
+    try:
+        assert child.stdout is not None
+        while len(acknowledged) < 2000:
+            line = child.stdout.readline()
+            assert line, f"the writer process ended early: {child.wait()}"
+            acknowledged.append(line.strip())
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
+
+    store = SqliteStore(path, ChangeHub())
+    try:
+        missing = [i for i in acknowledged if store.get(i) is None]
+        assert missing == []
     finally:
         store.close()

@@ -410,3 +410,36 @@ def test_closed_store_refuses_calls(open_store: Callable[[], Store]) -> None:
         store.add(make_message())
     with pytest.raises(RuntimeError, match="closed"):
         store.search()
+
+
+def test_counts_stay_true_through_every_kind_of_change(store: Store) -> None:
+    def assert_counts_true() -> None:
+        everything = store.search(limit=None)
+        unread = sum(not m.read for m in everything)
+        assert store.count() == MailboxCounts(len(everything), unread)
+
+    added = [add(store, received=BASE_TIME + timedelta(minutes=i)) for i in range(10)]
+    assert_counts_true()
+    store.set_read([m.id for m in added[:4]], True)
+    assert_counts_true()
+    store.delete([added[0].id, added[5].id])
+    assert_counts_true()
+    store.set_read(None, True)
+    assert_counts_true()
+    store.set_read([added[1].id], False)
+    store.prune(max_count=6)
+    assert_counts_true()
+    store.prune(older_than=BASE_TIME + timedelta(minutes=8))
+    assert_counts_true()
+    store.delete_all()
+    assert_counts_true()
+    add(store)
+    assert_counts_true()
+
+
+def test_a_cancelled_add_is_skipped_and_the_store_goes_on(store: Store) -> None:
+    futures = [store.add(make_message(subject=f"c{i}")) for i in range(50)]
+    cancelled = [f for f in futures[10:] if f.cancel()]
+    kept = [f.result(timeout=30) for f in futures if f not in cancelled]
+    assert store.count().total == len(kept)
+    assert add(store).seq == len(kept) + 1

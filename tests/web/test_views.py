@@ -66,7 +66,7 @@ def test_view_text_and_latest(client: httpx.Client, send_mail: SendMail) -> None
     assert (no_html.status_code, no_html.text) == (404, "This message does not contain a HTML part")
     redirect = client.get("/view/latest", follow_redirects=False)
     assert redirect.status_code == 302
-    assert redirect.headers["location"] == f"/view/{message}"
+    assert redirect.headers["location"] == f"/#/message/{message}"
 
 
 def test_ui_is_served_without_python_files(client: httpx.Client) -> None:
@@ -76,7 +76,9 @@ def test_ui_is_served_without_python_files(client: httpx.Client) -> None:
     assert index.headers["x-frame-options"] == "SAMEORIGIN"
     for path in ("/__init__.py", "/__pycache__/", "/../mailsink/config.py", "/%2e%2e/config.py"):
         assert client.get(path).status_code == 404, path
-    assert client.get("/view/ABCDEFGHIJKLMNOPQRSTUV").text == index.text
+    page = client.get("/view/ABCDEFGHIJKLMNOPQRSTUV", follow_redirects=False)
+    assert page.headers["location"] == "/#/message/ABCDEFGHIJKLMNOPQRSTUV"
+    assert client.get("/view/..%2Fetc", follow_redirects=False).status_code == 404
 
 
 def test_webroot(make_sink: MakeSink) -> None:
@@ -96,4 +98,4 @@ def test_webroot(make_sink: MakeSink) -> None:
         )
         assert sent.status_code == 200
         latest = client.get("/mail/view/latest", follow_redirects=False)
-        assert latest.headers["location"] == f"/mail/view/{sent.json()['ID']}"
+        assert latest.headers["location"] == f"/mail/#/message/{sent.json()['ID']}"
