@@ -116,7 +116,7 @@ async function run(action, failure) {
 
 async function removeOne(id) {
   const index = inbox.indexOf(id);
-  const neighbour = inbox.rows.get(index + 1) || inbox.rows.get(index - 1);
+  const neighbour = index < 0 ? null : inbox.rowAt(index + 1) || inbox.rowAt(index - 1);
   await run(() => api.remove([id]), "Could not delete");
   if (route.messageId === id) {
     go({ messageId: neighbour?.ID ?? null, query: route.query }, { replace: true });

@@ -1,8 +1,11 @@
 // The message list: a virtualised grid over the API's start/limit pages. Only the rows in view
 // (plus a margin) exist in the DOM, and only the pages they need are fetched, so a mailbox of
 // 100,000 messages costs what a mailbox of 50 does. Live events patch the loaded rows in place;
-// whatever cannot be patched exactly (a search result set, a deletion outside the loaded rows)
-// is refetched for the visible range.
+// whatever cannot be patched exactly (a search result set, a deletion) is refetched for the
+// visible range.
+//
+// Loaded rows are keyed from the bottom (the oldest message is key 0, the newest total - 1), so
+// new mail arriving at the top moves no key: a page in flight stays valid however much arrives.
 
 import { api } from "./api.js";
 import { el, setChildren, icon, ICONS } from "./dom.js";
@@ -33,8 +36,9 @@ export class Inbox {
     this.mailboxUnread = 0; // in the whole mailbox (title and favicon)
     this.tags = [];
     this.loaded = false; // the first page of the current view has arrived
-    this.rows = new Map(); // row index → MessageSummary
-    this.version = 0; // bumped by every change that moves rows; older responses are dropped
+    this.rows = new Map(); // key (total - 1 - row index) → MessageSummary
+    this.newestSeq = 0; // the highest Seq counted in `total` (a `new` event at or below it is known)
+    this.version = 0; // bumped by every change that moves keys; older responses are dropped
     this.inFlight = new Set(); // `${version}:${page}`
     this.rendered = new Map(); // row index → {node, signature}
     this.selectedId = null;
@@ -95,7 +99,7 @@ export class Inbox {
     const pages = new Set();
     if (!this.loaded) pages.add(0);
     for (let i = first; i <= last; i += 1) {
-      if (!this.rows.has(i)) pages.add(Math.floor(i / PAGE_SIZE));
+      if (!this.rowAt(i)) pages.add(Math.floor(i / PAGE_SIZE));
     }
     for (const page of pages) this.fetchPage(page);
   }
@@ -117,24 +121,38 @@ export class Inbox {
     if (version === this.version) this.render();
   }
 
-  /** Take a list/search response whose first row is row `start`. */
+  rowAt(index) {
+    return this.rows.get(this.total - 1 - index);
+  }
+
+  /**
+   * Take a list/search response whose first row is row `start`. The inbox's counts come from
+   * its first page only: that page also says which Seq they include, so `new` events already
+   * counted are recognised (a deeper page cannot tell, and `new` events add to the counts).
+   */
   accept(result, start) {
-    this.total = result.messages_count;
-    this.unread = result.messages_unread;
-    this.mailboxUnread = result.unread;
+    const total = result.messages_count;
+    result.messages.forEach((summary, offset) => {
+      this.rows.set(total - 1 - (start + offset), summary);
+    });
+    if (start === 0 || this.query) {
+      this.total = total;
+      this.unread = result.messages_unread;
+      this.mailboxUnread = result.unread;
+      this.newestSeq = Math.max(this.newestSeq, result.messages[0]?.Seq ?? 0);
+    }
     this.tags = result.tags || [];
     this.loaded = true;
-    result.messages.forEach((summary, offset) => this.rows.set(start + offset, summary));
-    for (const index of this.rows.keys()) if (index >= this.total) this.rows.delete(index);
+    for (const key of this.rows.keys()) if (key < 0 || key >= this.total) this.rows.delete(key);
     this.evictFarRows();
     this.onChange();
   }
 
   evictFarRows() {
     if (this.rows.size <= MAX_CACHED_ROWS) return;
-    const centre = Math.floor(this.grid.scrollTop / this.rowHeight);
-    for (const index of this.rows.keys()) {
-      if (Math.abs(index - centre) > MAX_CACHED_ROWS / 3) this.rows.delete(index);
+    const centre = this.total - 1 - Math.floor(this.grid.scrollTop / this.rowHeight);
+    for (const key of this.rows.keys()) {
+      if (Math.abs(key - centre) > MAX_CACHED_ROWS / 3) this.rows.delete(key);
     }
   }
 
@@ -148,17 +166,17 @@ export class Inbox {
     this.version += 1;
     const version = this.version;
     const { first, last } = this.visibleRange();
-    const firstPage = Math.floor(first / PAGE_SIZE);
-    const lastPage = Math.max(firstPage, Math.floor(last / PAGE_SIZE));
+    const pages = [0]; // the first page carries the counts
+    for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page += 1) {
+      if (page > 0) pages.push(page);
+    }
     try {
-      const pages = [];
-      for (let page = firstPage; page <= lastPage; page += 1) {
-        pages.push(api.list(this.query, page * PAGE_SIZE, PAGE_SIZE));
-      }
-      const results = await Promise.all(pages);
+      const results = await Promise.all(
+        pages.map((page) => api.list(this.query, page * PAGE_SIZE, PAGE_SIZE)),
+      );
       if (version !== this.version) return;
       this.rows.clear();
-      results.forEach((result, i) => this.accept(result, (firstPage + i) * PAGE_SIZE));
+      results.forEach((result, i) => this.accept(result, pages[i] * PAGE_SIZE));
       this.dropStaleChecks();
     } catch (error) {
       if (version === this.version) this.failed(error);
@@ -182,22 +200,23 @@ export class Inbox {
     for (const id of this.checked) if (!present.has(id)) this.checked.delete(id);
   }
 
+  /** The row index of a loaded message, or -1. */
   indexOf(id) {
-    for (const [index, summary] of this.rows) if (summary.ID === id) return index;
+    for (const [key, summary] of this.rows) if (summary.ID === id) return this.total - 1 - key;
     return -1;
   }
 
   summary(id) {
     const index = this.indexOf(id);
-    return index < 0 ? null : this.rows.get(index);
+    return index < 0 ? null : this.rowAt(index);
   }
 
-  /** Move every loaded row at or after `from` by `delta` rows. */
-  shiftRows(from, delta) {
+  /** Forget the row at `key`: the rows above it move down one key. */
+  removeKey(key) {
     const moved = new Map();
-    for (const [index, summary] of this.rows) {
-      if (index < from) moved.set(index, summary);
-      else if (index + delta >= from) moved.set(index + delta, summary);
+    for (const [k, summary] of this.rows) {
+      if (k < key) moved.set(k, summary);
+      else if (k > key) moved.set(k - 1, summary);
     }
     this.rows = moved;
     this.version += 1; // pages in flight were asked for under the old numbering
@@ -215,32 +234,37 @@ export class Inbox {
   }
 
   flushNew() {
-    const fresh = this.pendingNew.filter((s) => this.indexOf(s.ID) < 0).reverse();
+    const fresh = this.pendingNew.filter(
+      (s) => !(s.Seq <= this.newestSeq) && this.indexOf(s.ID) < 0,
+    );
     this.pendingNew = [];
     if (fresh.length === 0 || !this.loaded) return;
     const keepPosition = this.grid.scrollTop > 0;
-    this.shiftRows(0, fresh.length);
-    fresh.forEach((summary, i) => this.rows.set(i, summary));
+    for (const summary of fresh) {
+      this.rows.set(this.total, summary);
+      this.total += 1;
+      this.newestSeq = Math.max(this.newestSeq, summary.Seq ?? 0);
+    }
     const unread = fresh.filter((s) => !s.Read).length;
-    this.total += fresh.length;
     this.unread += unread;
     this.mailboxUnread += unread;
     for (const summary of fresh) for (const tag of summary.Tags || []) this.learnTag(tag);
-    if (keepPosition) this.grid.scrollTop += fresh.length * this.rowHeight;
+    if (keepPosition) {
+      this.sizeSpacer(); // first, or the scroll position is clamped to the old height
+      this.grid.scrollTop += fresh.length * this.rowHeight;
+    }
     this.render();
     this.onChange();
   }
 
   messageDeleted(id) {
     this.checked.delete(id);
+    this.scheduleRefresh(); // converges whatever this patch cannot know (rows not loaded)
     const index = this.indexOf(id);
-    if (index < 0 || this.query) {
-      this.scheduleRefresh();
-      return;
-    }
-    const summary = this.rows.get(index);
-    this.rows.delete(index);
-    this.shiftRows(index + 1, -1);
+    if (index < 0 || this.query) return;
+    const key = this.total - 1 - index;
+    const summary = this.rows.get(key);
+    this.removeKey(key);
     this.total = Math.max(0, this.total - 1);
     if (!summary.Read) {
       this.unread = Math.max(0, this.unread - 1);
@@ -257,7 +281,8 @@ export class Inbox {
   messageUpdated(change) {
     const index = this.indexOf(change.ID);
     if (index >= 0) {
-      const summary = { ...this.rows.get(index) };
+      const key = this.total - 1 - index;
+      const summary = { ...this.rows.get(key) };
       if (typeof change.Read === "boolean" && change.Read !== summary.Read) {
         this.unread += change.Read ? -1 : 1;
         this.mailboxUnread += change.Read ? -1 : 1;
@@ -267,7 +292,7 @@ export class Inbox {
         summary.Tags = change.Tags;
         change.Tags.forEach((tag) => this.learnTag(tag));
       }
-      this.rows.set(index, summary);
+      this.rows.set(key, summary);
       this.render();
       this.onChange();
     }
@@ -298,7 +323,7 @@ export class Inbox {
   select(index, { scroll = true } = {}) {
     if (this.total === 0) return;
     this.selectedIndex = Math.max(0, Math.min(this.total - 1, index));
-    const summary = this.rows.get(this.selectedIndex);
+    const summary = this.rowAt(this.selectedIndex);
     this.selectedId = summary ? summary.ID : null;
     if (scroll) this.scrollToIndex(this.selectedIndex);
     this.render();
@@ -354,15 +379,14 @@ export class Inbox {
   render() {
     const { first, last } = this.visibleRange();
     this.ensureLoaded(first, last);
-    this.spacer.style.height = `${this.total * this.rowHeight}px`;
-    this.grid.setAttribute("aria-rowcount", String(this.total));
+    this.sizeSpacer();
     this.empty.hidden = !this.loaded || this.total > 0;
     this.empty.textContent = this.query
       ? `No messages match “${this.query}”.`
       : "No messages yet. Send one to the SMTP port and it appears here.";
 
-    if (this.selectedId === null && this.rows.has(this.selectedIndex)) {
-      this.selectedId = this.rows.get(this.selectedIndex).ID; // the cursor starts on a row
+    if (this.selectedId === null && this.rowAt(this.selectedIndex)) {
+      this.selectedId = this.rowAt(this.selectedIndex).ID; // the cursor starts on a row
     }
     const now = Date.now();
     for (const [index, entry] of this.rendered) {
@@ -373,7 +397,7 @@ export class Inbox {
     }
     let activeDescendant = null;
     for (let index = first; index <= last; index += 1) {
-      const summary = this.rows.get(index);
+      const summary = this.rowAt(index);
       const signature = this.signature(summary, index, now);
       const entry = this.rendered.get(index);
       if (entry && entry.signature === signature) {
@@ -389,6 +413,11 @@ export class Inbox {
     }
     if (activeDescendant) this.grid.setAttribute("aria-activedescendant", activeDescendant);
     else this.grid.removeAttribute("aria-activedescendant");
+  }
+
+  sizeSpacer() {
+    this.spacer.style.height = `${this.total * this.rowHeight}px`;
+    this.grid.setAttribute("aria-rowcount", String(this.total));
   }
 
   signature(summary, index, now) {

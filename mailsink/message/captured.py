@@ -84,9 +84,7 @@ class CapturedMessage:
     @cached_property
     def email(self) -> EmailMessage:
         """The standard library's view of the bytes (`policy.default`)."""
-        message = email.message_from_bytes(self.raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        return message
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
 
     @property
     def headers(self) -> HeaderMap:

@@ -28,12 +28,6 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=
 _GO_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def bytes_to_str(data: bytes) -> str:
-    """Header bytes as text: ASCII and UTF-8 as themselves (SMTPUTF8), anything else as
-    windows-1252, so that nothing is lost to an exception."""
-    return decode_text(data)
-
-
 def parse_header_block(
     source: bytes, start: int = 0, end: int | None = None, *, mbox_from: bool = False
 ) -> tuple[list[tuple[str, str]], int]:
@@ -63,8 +57,8 @@ def parse_header_block(
         value = value.rstrip(b"\r")
         fields.append(
             (
-                name.decode("ascii") if name.isascii() else bytes_to_str(name),
-                value.decode("ascii") if value.isascii() else bytes_to_str(value),
+                name.decode("ascii") if name.isascii() else decode_text(name),
+                value.decode("ascii") if value.isascii() else decode_text(value),
             )
         )
         pos = found.end()

@@ -22,9 +22,10 @@ _BLOCK_NAMES = (
 
 @dataclass(frozen=True, slots=True)
 class _Patterns:
-    """The expressions `strip_html` needs, for mixed-case or for lower-cased markup: with
+    """The expressions `strip_html` needs, for mixed-case or for lower-case markup: with
     `re.IGNORECASE` they are several times slower, so search text (lower-cased anyway) is
-    stripped from lower-cased markup without it."""
+    stripped from lower-cased markup without it, and so is markup whose tag names are all
+    lower-case (most mail). `anchor` matches an `<a>` with an http(s) link."""
 
     hidden_start: re.Pattern[str]
     hidden_start_but_head: re.Pattern[str]
@@ -40,19 +41,24 @@ class _Patterns:
             re.compile(r"<!--|<(script|style|title|noscript)\b", flags),
             {name: re.compile(rf"</{name}\s*>", flags) for name in hidden},
             re.compile(rf"<(?:/?(?:{_BLOCK_NAMES}))\b[^<>]*>?", flags),
-            re.compile(r"<a(?:rea)?\b([^<>]*)>?", flags),
+            re.compile(
+                r"""<a\s[^<>]*?(?<![\w-])href\s*=\s*"""
+                r"""(?:"(http[^"]*)"|'(http[^']*)'|(http[^\s"'<>]*))[^<>]*>?""",
+                flags,
+            ),
         )
 
 
 _ANY_CASE = _Patterns.compile(re.IGNORECASE)
 _LOWER_CASE = _Patterns.compile(0)
+_UPPER_CASE_TAG_NAME = re.compile(r"</?[a-z0-9]*[A-Z]")
 _BLOCK_NAME = re.compile(rf"(?:{_BLOCK_NAMES})", re.I)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)>?|<[!?/][^<>]*>?")
 _HREF = re.compile(r"""(?:^|\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufeff]")
 _SPACES_IN_LINE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*")
-URL = re.compile(r"""\b(?:https?://|mailto:)[^\s<>"'`]+""", re.I)
+_URL = re.compile(r"""\b(?:https?://|mailto:)[^\s<>"'`]+""", re.I)
 _URL_TRAILER = ".,;:!?)]}'\""
 
 
@@ -96,7 +102,9 @@ def _href(attributes: str) -> str:
 def strip_html(markup: str, *, include_links: bool = False) -> str:
     """One line of text, as Mailpit's `html2text.Strip`: with `include_links`, each http(s)
     link's URL is written before its text (so search finds it)."""
-    return _strip(markup, include_links, _ANY_CASE)
+    if include_links or _UPPER_CASE_TAG_NAME.search(markup):
+        return _strip(markup, include_links, _ANY_CASE)
+    return _strip(markup, include_links, _LOWER_CASE)
 
 
 def search_words_of_html(markup: str) -> str:
@@ -114,8 +122,8 @@ def _strip(markup: str, include_links: bool, patterns: _Patterns) -> str:
 
 
 def _link_before_text(anchor: re.Match[str]) -> str:
-    href = _href(anchor.group(1))
-    return f" {href} " if href.lower().startswith("http") else ""
+    # A function, not the template r" \1\2\3 ": before Python 3.12 templates expand in Python.
+    return f" {anchor[1] or anchor[2] or anchor[3]} "
 
 
 def one_line(text: str) -> str:
@@ -196,7 +204,7 @@ def html_links(markup: str) -> list[str]:
 
 def text_links(text: str) -> list[str]:
     """http(s) and mailto URLs written in plain text, without trailing punctuation."""
-    return [url.rstrip(_URL_TRAILER) for url in URL.findall(text)]
+    return [url.rstrip(_URL_TRAILER) for url in _URL.findall(text)]
 
 
 def _is_link(href: str) -> bool:

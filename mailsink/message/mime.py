@@ -164,7 +164,7 @@ class ParsedMessage:
         self.other_parts: list[MimePart] = []
         self._text_parts: list[MimePart] = []
         self._html_part: MimePart | None = None
-        if root.children:
+        if root.is_multipart:  # even with no parts found: its body is no text or attachment
             self._classify_multipart()
         else:
             self._classify_single_part()

@@ -45,7 +45,7 @@ def summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
     try:
         return _summarize(raw, envelope)
     except Exception as error:  # a bug must not cost the message: store it with what we know
-        return _unreadable(raw, envelope, error)
+        return _unreadable(envelope, error)
 
 
 def _summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
@@ -186,7 +186,7 @@ def _search_text(
     return clean_search_text(" ".join(pieces))
 
 
-def _unreadable(raw: bytes, envelope: Envelope, error: Exception) -> MessageSummary:
+def _unreadable(envelope: Envelope, error: Exception) -> MessageSummary:
     bcc = tuple(Address("", rcpt) for rcpt in envelope.rcpt_tos if rcpt)
     return MessageSummary(
         message_id="",

@@ -36,7 +36,7 @@ from mailsink.store.codec import (
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.search import SearchQuery, field_text
 from mailsink.store.sqlite_schema import TEXT_TABLES, check_sqlite_features, migrate
-from mailsink.store.sqlite_search import TEXT_COLUMN, TRIGRAM, IndexChoice, compile_query
+from mailsink.store.sqlite_search import TEXT_COLUMN, TRIGRAM, compile_query
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 T = TypeVar("T")
@@ -46,15 +46,12 @@ MAX_BATCH = 1000  # jobs per transaction
 WRITER_CACHE_KIB = 16 * 1024
 _FIELD_OF_COLUMN = {place: field for field, place in TEXT_COLUMN.items()}
 _CHUNK = 500  # IDs per "IN (...)" list
+_TRIGRAM_SAMPLE = 12  # trigrams of a value that `_candidates` looks up
 
-_SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.summary,
-    t.search_text FROM messages m JOIN message_text t ON t.seq = m.seq"""
+_SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, d.tags, d.envelope, d.summary,
+    t.search_text FROM messages m JOIN message_data d ON d.seq = m.seq
+    JOIN message_text t ON t.seq = m.seq"""
 _COUNTS = "SELECT total, unread FROM mailbox_counts"
-
-# How many of a value's trigrams `_index_chooser` looks up, and the share of all messages above
-# which holding the rarest of them makes a scan cheaper than the index.
-_TRIGRAMS_CHECKED = 8
-_SCAN_ABOVE_SHARE = 0.25
 
 
 @dataclass(slots=True)
@@ -153,16 +150,16 @@ class SqliteStore:
     ) -> list[StoredMessage]:
         order = "ASC" if oldest_first else "DESC"
         with self._reading() as db:
-            compiled = compile_query(query, _index_chooser(db))
-            condition, params = compiled.condition, compiled.params
+            compiled = compile_query(query, partial(_candidates, db))
+            condition, params = compiled.condition, list(compiled.params)
             if after_seq is not None:
-                condition += " AND m.seq > ?"
+                condition += f" AND {compiled.order_key} > ?"
                 params.append(after_seq)
             params += [-1 if limit is None else max(limit, 0), max(offset, 0)]
-            # The page's Seqs first (skipping `offset` rows touches no text), then their rows.
+            # The page's Seqs first (skipping `offset` rows reads no JSON), then their rows.
             page = (
-                f"SELECT m.seq FROM messages m{compiled.joins()} WHERE {condition}"
-                f" ORDER BY m.seq {order} LIMIT ? OFFSET ?"
+                f"SELECT m.seq FROM {compiled.source} WHERE {condition}"
+                f" ORDER BY {compiled.order_key} {order} LIMIT ? OFFSET ?"
             )
             sql = f"{_SELECT_MESSAGES} WHERE m.seq IN ({page}) ORDER BY m.seq {order}"
             rows = db.execute(sql, params).fetchall()
@@ -172,9 +169,9 @@ class SqliteStore:
         with self._reading() as db:
             if query is None or not query.terms:  # the counts kept by every write
                 return MailboxCounts(*db.execute(_COUNTS).fetchone())
-            compiled = compile_query(query, _index_chooser(db))
+            compiled = compile_query(query, partial(_candidates, db))
             sql = (
-                f"SELECT COUNT(*), COALESCE(SUM(m.read = 0), 0) FROM messages m{compiled.joins()}"
+                f"SELECT COUNT(*), COALESCE(SUM(m.read = 0), 0) FROM {compiled.source}"
                 f" WHERE {compiled.condition}"
             )
             total, unread = db.execute(sql, compiled.params).fetchone()
@@ -236,6 +233,7 @@ class SqliteStore:
         if db is None:
             db = self._connect()
             db.execute("PRAGMA query_only = 1")
+            db.execute("PRAGMA temp_store = MEMORY")  # IN (…) lists and sorts, never in files
         try:
             db.execute("BEGIN")
             try:
@@ -311,8 +309,8 @@ def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome[StoredMessag
     tags = clean_tags(summary.tags, partial(_tag_spelling, db))
     try:
         cursor = db.execute(
-            "INSERT INTO messages (id, received_ms, size, attachments, inlines, mailbox, tags,"
-            " envelope, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO messages (id, received_ms, size, attachments, inlines, mailbox)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 message.id,
                 to_unix_ms(message.envelope.received),
@@ -320,9 +318,6 @@ def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome[StoredMessag
                 summary.attachments,
                 summary.inlines,
                 message.envelope.mailbox,
-                json.dumps(tags),
-                envelope_to_json(message.envelope),
-                summary_to_json(summary),
             ),
         )
     except sqlite3.IntegrityError:
@@ -330,6 +325,10 @@ def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome[StoredMessag
     seq = cursor.lastrowid
     assert seq is not None
     db.execute("UPDATE mailbox_counts SET total = total + 1, unread = unread + 1")
+    db.execute(
+        "INSERT INTO message_data (seq, tags, envelope, summary) VALUES (?, ?, ?, ?)",
+        (seq, json.dumps(tags), envelope_to_json(message.envelope), summary_to_json(summary)),
+    )
     db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, message.raw))
     for table, columns in TEXT_TABLES.items():
         texts = (seq, *(field_text(_FIELD_OF_COLUMN[table, c], summary) for c in columns))
@@ -359,7 +358,7 @@ def _delete_all(db: sqlite3.Connection) -> Outcome[None]:
     for table in TEXT_TABLES:
         db.execute(f"INSERT INTO {table}_index ({table}_index) VALUES ('delete-all')")
         db.execute(f"DELETE FROM {table}")
-    for table in ("messages", "raw", "message_tags", "tags"):
+    for table in ("messages", "message_data", "raw", "message_tags", "tags"):
         db.execute(f"DELETE FROM {table}")
     db.execute("UPDATE mailbox_counts SET total = 0, unread = 0")
     return None, (Change(ChangeKind.TRUNCATE),)
@@ -392,7 +391,7 @@ def _set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) -
     for seq in found.values():
         db.execute("DELETE FROM message_tags WHERE seq = ?", (seq,))
         _link_tags(db, seq, cleaned)
-        db.execute("UPDATE messages SET tags = ? WHERE seq = ?", (json.dumps(cleaned), seq))
+        db.execute("UPDATE message_data SET tags = ? WHERE seq = ?", (json.dumps(cleaned), seq))
     _drop_unused_tags(db)
     targets = tuple(found)
     return None, (Change(ChangeKind.UPDATE, ids=targets, tags=cleaned),) if targets else ()
@@ -435,7 +434,7 @@ def _rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome[No
             )
         ]
         names.sort(key=tag_sort_key)
-        db.execute("UPDATE messages SET tags = ? WHERE seq = ?", (json.dumps(names), seq))
+        db.execute("UPDATE message_data SET tags = ? WHERE seq = ?", (json.dumps(names), seq))
     return None, (Change(ChangeKind.PRUNE, ids=tuple(i for i, _ in affected)),)
 
 
@@ -493,6 +492,7 @@ def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
             chunk,
         )
         db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
+        db.execute(f"DELETE FROM message_data WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM raw WHERE seq IN ({marks})", chunk)
         for table, columns in TEXT_TABLES.items():
             names = ", ".join(columns)
@@ -507,26 +507,15 @@ def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
         _drop_unused_tags(db)
 
 
-def _index_chooser(db: sqlite3.Connection) -> IndexChoice:
-    """Whether to look a text value up in the trigram index rather than scan (see
-    `sqlite_search`): yes unless the rarest of its trigrams is in a large share of messages."""
-    total: int | None = None
-
-    def use_index(table: str, column: str, value: str) -> bool:
-        nonlocal total
-        if total is None:
-            total, _ = db.execute(_COUNTS).fetchone()
-        trigrams = sorted({value[i : i + TRIGRAM] for i in range(len(value) - TRIGRAM + 1)})
-        step = max(len(trigrams) // _TRIGRAMS_CHECKED, 1)
-        fewest = total
-        for trigram in trigrams[::step][:_TRIGRAMS_CHECKED]:
-            row = db.execute(
-                f"SELECT doc FROM {table}_vocab WHERE term = ? AND col = ?", (trigram, column)
-            ).fetchone()
-            fewest = min(fewest, 0 if row is None else row[0])
-        return fewest <= total * _SCAN_ABOVE_SHARE
-
-    return use_index
+def _candidates(db: sqlite3.Connection, table: str, column: str, value: str) -> int:
+    """How many messages hold (a sample of) the trigrams of `value` in `column`: from the
+    index alone, so cheaper than the search itself, and an upper bound of its matches."""
+    trigrams = sorted({value[i : i + TRIGRAM] for i in range(len(value) - TRIGRAM + 1)})
+    sample = trigrams[:: max(len(trigrams) // _TRIGRAM_SAMPLE, 1)][:_TRIGRAM_SAMPLE]
+    phrases = " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in sample)
+    sql = f"SELECT COUNT(*) FROM {table}_index WHERE {table}_index MATCH ?"
+    (count,) = db.execute(sql, (f"{column} : ({phrases})",)).fetchone()
+    return int(count)
 
 
 def _tag_spelling(db: sqlite3.Connection, lowered: str) -> str | None:

@@ -6,17 +6,18 @@ later schema change is one more function in the table. A database from a newer m
 refused rather than guessed at.
 
 Layout:
-- `messages`: the metadata, one row per message; its INTEGER PRIMARY KEY is the Seq
-  (AUTOINCREMENT, so a Seq is never reused). `tags` repeats the message's tags as JSON so
-  that listing needs no join. `mailbox_counts` keeps the total and unread counts (kept by the
-  store's writes, not by triggers: a trigger makes every insert keep a statement journal).
+- `messages`: what search filters on, one narrow row per message (cheap to scan and count);
+  its INTEGER PRIMARY KEY is the Seq (AUTOINCREMENT, so a Seq is never reused).
+- `message_data`: envelope and summary as JSON, and the tags again, so that listing a page
+  reads them with one lookup per message.
+- `mailbox_counts`: the total and unread counts, kept by the store's writes (not by triggers:
+  a trigger makes every insert keep a statement journal).
 - `raw`: the exact bytes, once.
 - `tags`, `message_tags`: tag names and which messages carry them.
 - `message_text` (the search text) and `message_fields` (subject, Message-ID, addresses): the
   lower-cased text that search looks in, split so that a scan of the small fields does not
   read the large text. Each has an FTS5 trigram index with external content (the text is
-  stored once) and a vocabulary table telling how many messages hold a trigram (the store
-  uses it to choose between index and scan, see `sqlite_search`).
+  stored once); `sqlite_search` tells how queries use them.
 """
 
 from __future__ import annotations
@@ -49,8 +50,13 @@ def _create_v1(db: sqlite3.Connection) -> None:
             read INTEGER NOT NULL DEFAULT 0,
             attachments INTEGER NOT NULL,
             inlines INTEGER NOT NULL,
-            mailbox TEXT NOT NULL,
-            tags TEXT NOT NULL DEFAULT '[]',
+            mailbox TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE message_data (
+            seq INTEGER PRIMARY KEY,
+            tags TEXT NOT NULL,
             envelope TEXT NOT NULL,
             summary TEXT NOT NULL
         )"""
@@ -89,7 +95,6 @@ def _create_v1(db: sqlite3.Connection) -> None:
             f" content = '{table}', content_rowid = 'seq',"
             " tokenize = 'trigram case_sensitive 1', detail = column)"
         )
-        db.execute(f"CREATE VIRTUAL TABLE {table}_vocab USING fts5vocab({table}_index, col)")
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {

@@ -1,25 +1,26 @@
-"""A `SearchQuery` compiled to an SQL condition on `messages m` (joined to the text tables
-when it scans them), with the semantics of `mailsink.store.search.matches` exactly: the store
-tests run one table of queries on both stores, and a randomized test compares them.
+"""A `SearchQuery` compiled to SQL over `messages m`, with the semantics of
+`mailsink.store.search.matches` exactly: the store tests run one table of queries on both
+stores, and a randomized test compares them on arbitrary queries.
 
-The text is lower-cased by Python on both sides, so a text term is a byte-exact substring test
-(no second case-folding by SQLite that could disagree with `str.lower`), done one of two ways:
+Text is lower-cased by Python on both sides, so a text term is a byte-exact substring test (no
+second case-folding by SQLite that could disagree with `str.lower`), made one of three ways:
 
-- through the trigram index: `GLOB '*value*'` on the FTS5 table, which finds the candidates
-  holding every trigram of the value and re-checks each. Fast when few messages hold them;
-- by scanning: `instr(column, value)` on the text row of each message considered. Needed for
-  values under three characters (no trigram), and faster than the index when most messages
-  hold the value: the index would re-check nearly every row, at a higher cost per row, and a
-  newest-first page stops scanning after its 50 matches.
-
-The caller decides per term with `use_index(table, column, value)` (the store asks the index's
-vocabulary how many messages hold the value's rarest trigram).
+- one positive term of three or more characters drives the query: the rows come from the
+  FTS5 trigram index (`GLOB '*value*'` finds the messages holding every trigram of the value
+  and re-checks each), in Seq order, so a page of 50 stops after 50 matches however many
+  messages match. When there are several such terms, the caller's `candidates(table, column,
+  value)` says how many messages hold all of a value's trigrams, and the rarest drives;
+- other terms of three or more characters that the index answers best (negated terms, and
+  `addressed:` which looks in five columns) become `m.seq [NOT] IN (index lookup)`;
+- the rest (terms under three characters, which have no trigram, and further positive terms,
+  which are checked only on the driving term's rows) are `instr(column, value)` on the text
+  tables, joined by Seq.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mailsink.store.search import (
     ADDRESS_FIELDS,
@@ -36,7 +37,7 @@ from mailsink.store.search import (
 
 TRIGRAM = 3
 
-# Where each field's text is: (table, column). The tables are joined as their aliases.
+# Where each field's text is: (table, column). The text tables are joined under these aliases.
 TEXT_COLUMN = {
     TextField.TEXT: ("message_text", "search_text"),
     TextField.SUBJECT: ("message_fields", "subject"),
@@ -49,75 +50,120 @@ TEXT_COLUMN = {
 }
 TABLE_ALIAS = {"message_text": "t", "message_fields": "f"}
 
-_FLAG_CONDITION = {
-    Flag.READ: "m.read = 1",
-    Flag.TAGGED: "m.seq IN (SELECT seq FROM message_tags)",
-    Flag.ATTACHMENT: "m.attachments > 0",
-    Flag.INLINE: "m.inlines > 0",
+# (set, not set) for each flag, written so that the indexes serve both.
+_FLAG_CONDITIONS = {
+    Flag.READ: ("m.read = 1", "m.read = 0"),
+    Flag.TAGGED: (
+        "m.seq IN (SELECT seq FROM message_tags)",
+        "m.seq NOT IN (SELECT seq FROM message_tags)",
+    ),
+    Flag.ATTACHMENT: ("m.attachments > 0", "m.attachments = 0"),
+    Flag.INLINE: ("m.inlines > 0", "m.inlines = 0"),
 }
 
-IndexChoice = Callable[[str, str, str], bool]  # (table, column, value) → use the index?
+
+CandidateCount = Callable[[str, str, str], int]  # (table, column, value) → messages
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
+    """`SELECT … FROM {source} WHERE {condition} ORDER BY {order_key}` finds the matches."""
+
+    source: str
     condition: str  # "1" when there is nothing to test
     params: list[object]
-    scanned: frozenset[str]  # text tables the condition reads: `joins()` joins them
+    order_key: str  # the Seq, as the driving table has it (an FTS5 table orders by its rowid)
 
-    def joins(self) -> str:
-        return "".join(
-            f" JOIN {table} {alias} ON {alias}.seq = m.seq"
-            for table, alias in TABLE_ALIAS.items()
-            if table in self.scanned
+
+@dataclass(slots=True)
+class _Builder:
+    conditions: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+    joined: set[str] = field(default_factory=set)
+    driving_term: TextTerm | None = None
+    driver: str | None = None  # the FTS5 table whose rows drive the query
+
+    def add(self, condition: str, *params: object) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+
+def compile_query(
+    query: SearchQuery | None, candidates: CandidateCount | None = None
+) -> CompiledQuery:
+    terms = query.terms if query is not None else ()
+    built = _Builder(driving_term=_driving_term(terms, candidates))
+    for term in terms:
+        _compile_term(term, built)
+    source, order_key = "messages m", "m.seq"
+    if built.driver is not None:
+        # CROSS JOIN keeps the index as the outer loop, so its rowid order serves ORDER BY.
+        source, order_key = (
+            f"{built.driver}_index x CROSS JOIN messages m ON m.seq = x.rowid",
+            "x.rowid",
         )
+    source += "".join(
+        f" JOIN {table} {alias} ON {alias}.seq = m.seq"
+        for table, alias in TABLE_ALIAS.items()
+        if table in built.joined
+    )
+    return CompiledQuery(source, " AND ".join(built.conditions) or "1", built.params, order_key)
 
 
-def compile_query(query: SearchQuery | None, use_index: IndexChoice) -> CompiledQuery:
-    conditions: list[str] = []
-    params: list[object] = []
-    scanned: set[str] = set()
-    for term in query.terms if query is not None else ():
-        condition, term_params = _compile_term(term, use_index, scanned)
-        conditions.append(condition)
-        params += term_params
-    return CompiledQuery(" AND ".join(conditions) or "1", params, frozenset(scanned))
+def _driving_term(terms: tuple[Term, ...], candidates: CandidateCount | None) -> TextTerm | None:
+    able = [
+        term
+        for term in terms
+        if isinstance(term, TextTerm)
+        and not term.negated
+        and term.field is not TextField.ADDRESSED
+        and len(term.value) >= TRIGRAM
+    ]
+    if len(able) > 1 and candidates is not None:
+        return min(able, key=lambda term: candidates(*TEXT_COLUMN[term.field], term.value))
+    return able[0] if able else None
 
 
-def _compile_term(
-    term: Term, use_index: IndexChoice, scanned: set[str]
-) -> tuple[str, list[object]]:
+def _compile_term(term: Term, built: _Builder) -> None:
     match term:
+        case TextTerm(field, value) if term is built.driving_term:
+            table, column = TEXT_COLUMN[field]
+            built.driver = table
+            built.add(f"x.{column} GLOB ?", f"*{glob_escape(value)}*")
         case TextTerm(field, value, negated):
-            fields = ADDRESS_FIELDS if field is TextField.ADDRESSED else (field,)
-            parts = [_text_condition(*TEXT_COLUMN[f], value, use_index, scanned) for f in fields]
-            condition = " OR ".join(sql for sql, _ in parts)
-            params = [param for _, param in parts]
-            return (f"NOT ({condition})" if negated else f"({condition})"), params
+            _compile_text(field, value, negated, built)
         case TagTerm(name, negated):
             lookup = (
                 "SELECT mt.seq FROM message_tags mt JOIN tags tg ON tg.tag_id = mt.tag_id"
                 " WHERE tg.name_lower = ?"
             )
-            return f"m.seq {'NOT IN' if negated else 'IN'} ({lookup})", [name]
+            built.add(f"m.seq {'NOT IN' if negated else 'IN'} ({lookup})", name)
         case FlagTerm(flag, negated):
-            condition = _FLAG_CONDITION[flag]
-            return (f"NOT ({condition})" if negated else condition), []
+            built.add(_FLAG_CONDITIONS[flag][negated])
         case ReceivedTerm(bound_ms, on_or_after):
-            return f"m.received_ms {'>=' if on_or_after else '<='} ?", [bound_ms]
+            built.add(f"m.received_ms {'>=' if on_or_after else '<='} ?", bound_ms)
         case SizeTerm(bound, larger):
-            return f"m.size {'>' if larger else '<'} ?", [bound]
-    raise AssertionError(f"unknown search term {term!r}")
+            built.add(f"m.size {'>' if larger else '<'} ?", bound)
+        case _:
+            raise AssertionError(f"unknown search term {term!r}")
 
 
-def _text_condition(
-    table: str, column: str, value: str, use_index: IndexChoice, scanned: set[str]
-) -> tuple[str, object]:
-    if len(value) >= TRIGRAM and use_index(table, column, value):
-        lookup = f"SELECT rowid FROM {table}_index WHERE {column} GLOB ?"
-        return f"m.seq IN ({lookup})", f"*{glob_escape(value)}*"
-    scanned.add(table)
-    return f"instr({TABLE_ALIAS[table]}.{column}, ?) > 0", value
+def _compile_text(field: TextField, value: str, negated: bool, built: _Builder) -> None:
+    indexed = len(value) >= TRIGRAM
+    pattern = f"*{glob_escape(value)}*"
+    fields = ADDRESS_FIELDS if field is TextField.ADDRESSED else (field,)
+    parts: list[str] = []
+    for one in fields:
+        table, column = TEXT_COLUMN[one]
+        if indexed and (negated or field is TextField.ADDRESSED):
+            parts.append(f"m.seq IN (SELECT rowid FROM {table}_index WHERE {column} GLOB ?)")
+            built.params.append(pattern)
+        else:
+            built.joined.add(table)
+            parts.append(f"instr({TABLE_ALIAS[table]}.{column}, ?) > 0")
+            built.params.append(value)
+    condition = " OR ".join(parts)
+    built.conditions.append(f"NOT ({condition})" if negated else f"({condition})")
 
 
 def glob_escape(text: str) -> str:

@@ -7,7 +7,6 @@ failure report reads the test's mail from it after the test has run.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,6 +27,8 @@ def new_address_domain(test_name: str) -> str:
     >>> new_address_domain("test_reset[de]")  # doctest: +SKIP
     'test-reset-de-3f9c0a7e.mailsink.test'
     """
+    import secrets  # here, not at the top: a run that uses no fixture imports nothing extra
+
     label = _NOT_IN_LABEL.sub("-", test_name.lower())[:_LABEL_PREFIX_LENGTH].strip("-") or "test"
     return f"{label}-{secrets.token_hex(4)}{ADDRESS_DOMAIN_SUFFIX}"
 
@@ -40,7 +41,7 @@ class MailCapture:
     _domain: str | None = None
     # Called when the report needs the test's mail; each returns the mail of one view.
     readers: list[Callable[[], Sequence[CapturedMessage]]] = field(default_factory=list)
-    dumped: bool = False
+    reported: bool = False  # the failure report has shown the mail
 
     @property
     def domain(self) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -24,6 +24,7 @@ from pytest_mailsink.settings import (
 )
 
 if TYPE_CHECKING:
+    from mailsink.config import HostPort
     from mailsink.sink import MailSink
     from pytest_mailsink.remote import RemoteSink
     from pytest_mailsink.view import SinkView
@@ -33,17 +34,28 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/
 _TLS_MODES = ("starttls", "implicit")
 
 
+class AddressFactory(Protocol):
+    """What `mailsink_address` gives: `mailsink_address("alice")` → an address."""
+
+    def __call__(self, local_part: str = "user") -> str: ...
+
+
 def _announce(config: pytest.Config, text: str) -> None:
-    """Print past pytest's output capturing, as live logging does."""
+    """Print past pytest's output capturing, as live logging does. An xdist worker's terminal
+    output is swallowed, but its stderr reaches the terminal, so a worker writes there."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or capture is None:
         return
+    worker = worker_id(config)
     with capture.global_and_fixture_disabled():
-        reporter.write_line(text)
+        if worker is None:
+            reporter.write_line(text)
+        else:
+            print(f"[{worker}] {text}", file=sys.stderr, flush=True)
 
 
-def _host_port(host: str, port: int) -> Any:
+def _host_port(host: str, port: int) -> HostPort:
     from mailsink.config import HostPort
 
     return HostPort(host, port)
@@ -55,6 +67,8 @@ def mailsink_server(pytestconfig: pytest.Config) -> Iterator[MailSink | RemoteSi
     `--mailsink-url`, the remote sink there."""
     settings = pytestconfig.stash[SETTINGS_KEY]
     if settings.url is not None:
+        from urllib.parse import urlsplit
+
         from pytest_mailsink.remote import RemoteSink
 
         remote = RemoteSink(
@@ -127,16 +141,20 @@ def _marker_options(marker: pytest.Mark, settings: Settings) -> dict[str, Any]:
 
 
 @pytest.fixture
-def mailsink(request: pytest.FixtureRequest) -> Iterator[SinkView]:
+def mailsink(
+    request: pytest.FixtureRequest, mailsink_server: MailSink | RemoteSink
+) -> Iterator[SinkView]:
     """This test's mail: empty when the test starts, whatever other tests sent.
 
     With `@pytest.mark.mailsink(...)` the test gets its own sink with those options.
+    (`mailsink_server` is a parameter even then: asking for it by name per test, with
+    `request.getfixturevalue`, would cost every test more than the session sink costs once.)
     """
     settings = request.config.stash[SETTINGS_KEY]
     capture = capture_of(request.node)
     marker = request.node.get_closest_marker("mailsink")
     if marker is None:
-        view = _session_view(request, settings, capture.domain)
+        view = _session_view(mailsink_server, request)
         capture.readers.append(lambda: view.messages)
         yield view
         return
@@ -159,19 +177,19 @@ def mailsink(request: pytest.FixtureRequest) -> Iterator[SinkView]:
             capture.readers[reader] = lambda: held
 
 
-def _session_view(request: pytest.FixtureRequest, settings: Settings, domain: str) -> SinkView:
-    server = request.getfixturevalue("mailsink_server")
-    if settings.url is not None:
-        # On a shared sink, a test that uses mailsink_address sees only mail of its domain.
-        uses_addresses = "mailsink_address" in request.fixturenames
-        return server.view(domain if uses_addresses else None)  # type: ignore[no-any-return]
+def _session_view(server: MailSink | RemoteSink, request: pytest.FixtureRequest) -> SinkView:
+    from mailsink.sink import MailSink
     from pytest_mailsink.view import local_view
 
-    return local_view(server, settings.timeout)
+    if isinstance(server, MailSink):
+        return local_view(server, server.timeout)
+    # On a shared sink, a test that uses mailsink_address sees only mail of its domain.
+    uses_addresses = "mailsink_address" in request.fixturenames
+    return server.view(capture_of(request.node).domain if uses_addresses else None)
 
 
 @pytest.fixture
-def mailsink_address(request: pytest.FixtureRequest) -> Callable[[str], str]:
+def mailsink_address(request: pytest.FixtureRequest) -> AddressFactory:
     """Make addresses unique to this test: `mailsink_address("alice")` →
     `alice@test-name-3f9c0a7e.mailsink.test`. On a remote sink they keep tests apart."""
     capture = capture_of(request.node)

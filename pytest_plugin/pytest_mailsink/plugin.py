@@ -38,8 +38,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     capture = item.stash.get(CAPTURE_KEY, None)
-    if report.failed and capture is not None and capture.readers and not capture.dumped:
-        capture.dumped = True  # once per test, at its first failing phase
+    if report.failed and capture is not None and capture.readers and not capture.reported:
+        capture.reported = True  # once per test, at its first failing phase
         report.sections.append((f"Captured mail {report.when}", _captured_mail(item, capture)))
     return report
 

@@ -16,8 +16,10 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from base64 import b64encode
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from mailsink.message.captured import CapturedMessage
 from mailsink.message.envelope import Envelope, Recipient
@@ -34,7 +36,14 @@ class RemoteApi:
     """The few routes of a mailsink's HTTP API the views need."""
 
     def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/") + "/"
+        """`url` may carry credentials for a sink behind `--ui-auth-file`: http://user:pw@host/."""
+        parts = urllib.parse.urlsplit(url)
+        self._headers = {}
+        if parts.username is not None:
+            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            self._headers["Authorization"] = "Basic " + b64encode(credentials.encode()).decode()
+            parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+        self.url = urllib.parse.urlunsplit(parts).rstrip("/") + "/"
 
     def _get(
         self,
@@ -45,13 +54,19 @@ class RemoteApi:
         """The body of a 200 answer; None on 404; `ConnectionError` when the sink is unreachable."""
         target = self.url + path + ("?" + urllib.parse.urlencode(params) if params else "")
         try:
-            with urllib.request.urlopen(target, timeout=timeout) as response:
+            request = urllib.request.Request(target, headers=self._headers)
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 body: bytes = response.read()
                 return body
         except urllib.error.HTTPError as error:
             error.close()
             if error.code == 404:
                 return None
+            if error.code == 401:
+                raise ConnectionError(
+                    f"mailsink at {self.url} wants credentials: give them in the URL, "
+                    "http://USER:PASSWORD@HOST:PORT/"
+                ) from None
             raise ConnectionError(
                 f"mailsink at {self.url} answered {error.code} to {target}"
             ) from None

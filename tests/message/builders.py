@@ -44,7 +44,8 @@ def newsletter() -> EmailMessage:
         '<html><body><p>HTML <b>version</b></p><img src="cid:logo@x"></body></html>',
         subtype="html",
     )
-    html_part = message.get_payload()[1]
+    html_part = message.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)
     html_part.add_related(b"\x89PNG\r\n\x1a\nfake", "image", "png", cid="<logo@x>")
     message.add_attachment(
         b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf"

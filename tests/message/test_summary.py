@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import random
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 
 from mailsink.message.address import Address
+from mailsink.message.mime import parse_message
 from mailsink.message.summary import make_snippet, summarize
 
 from .builders import make_envelope, many_parts, nested, newsletter, text_message, to_bytes
@@ -103,7 +105,8 @@ def test_search_text_has_what_mailpit_searches() -> None:
     message.replace_header("Subject", "Quarterly (Report); Q1")
     message["Cc"] = '"Carol, CFO" <carol@example.test>'
     message["Reply-To"] = "replies@example.test"
-    html = message.get_payload()[0].get_payload()[1].get_payload()[0]
+    html = message.get_body(preferencelist=("html",))
+    assert isinstance(html, EmailMessage)
     html.set_content(
         '<p>Read <a href="https://Example.test/Report">the report</a></p><script>secret()</script>',
         subtype="html",
@@ -163,7 +166,7 @@ def test_mime_limits_are_warnings() -> None:
         b"\xff\xfe\x00\x01" * 100,
         b"From: <<<>>>\r\nTo: ,,,;;;:::\r\nDate: \xff\r\nContent-Type: multipart/mixed; boundary=x"
         b"\r\n\r\n--x\r\nContent-Type: text/html; charset=bogus\r\n\r\n<a href='\x00'><<<",
-        os.urandom(2048),
+        random.Random(2048).randbytes(2048),  # the same bytes on every xdist worker
     ],
     ids=["empty", "no-headers", "header-only", "binary", "broken-everything", "random"],
 )
@@ -198,3 +201,24 @@ def test_pathological_input_takes_linear_time(raw: bytes) -> None:
     # Quadratic work on these would take minutes and trip pytest-timeout; linear takes < 1 s.
     summary = summarize(raw, make_envelope())
     assert summary.search_text
+
+
+def test_a_parser_bug_still_gives_a_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(raw: bytes) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("mailsink.message.summary.parse_message", broken)
+    summary = summarize(b"Subject: x\r\n\r\n", make_envelope("a@example.test"))
+    assert summary.warnings == ("the message could not be read (RuntimeError: bug)",)
+    assert summary.bcc == (Address("", "bob@example.test"),)
+    assert "a@example.test" in summary.search_text
+
+
+def test_parse_message_bug_shows_the_message_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("mailsink.message.mime._build_tree", broken)
+    parsed = parse_message(b"Subject: x\r\n\r\nbody")
+    assert parsed.warnings == ["the MIME structure could not be read (RuntimeError)"]
+    assert parsed.text == "Subject: x\r\n\r\nbody"

@@ -127,7 +127,10 @@ def test_ui_is_served_only_when_asked_and_its_url_printed(inner: pytest.Pytester
     run_inner(inner).assert_outcomes(passed=1)
     result = run_inner(inner, "--mailsink-ui")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*mailsink UI: http://127.0.0.1:*/"])
+    result.stdout.fnmatch_lines(["mailsink UI: http://127.0.0.1:*/"])
+    in_a_worker = run_inner(inner, "--mailsink-ui", "-n", "2")
+    in_a_worker.assert_outcomes(passed=1)
+    in_a_worker.stderr.fnmatch_lines(["[[]gw?[]] mailsink UI: http://127.0.0.1:*/"])
 
 
 def test_a_run_without_the_fixtures_never_imports_mailsink(pytester: pytest.Pytester) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,27 @@ def test_an_unreachable_url_is_named_in_the_error(inner: pytest.Pytester) -> Non
     result = run_inner(inner, f"--mailsink-url=http://127.0.0.1:{port}/")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*cannot reach mailsink at http://127.0.0.1:{port}/*"])
+
+
+def test_credentials_in_the_url_pass_the_sinks_basic_auth(
+    inner: pytest.Pytester, tmp_path: Path
+) -> None:
+    users = tmp_path / "ui-users"
+    users.write_text("tester:p@ss word\n")
+    args = ("--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--ui-auth-file", str(users))
+    inner.makepyfile(
+        """
+        def test_through_basic_auth(mailsink, mailsink_address, send):
+            send(mailsink, to=mailsink_address("alice"), subject="Behind auth")
+            assert mailsink.wait_for_one().subject == "Behind auth"
+        """
+    )
+    with run_cli(*args) as protected:
+        port = protected.smtp[1]
+        locked = run_inner(inner, f"--mailsink-url={protected.url}", f"--mailsink-port={port}")
+        locked.assert_outcomes(errors=1)
+        locked.stdout.fnmatch_lines(["*mailsink at http://127.0.0.1:*/ wants credentials*"])
+
+        with_credentials = protected.url.replace("http://", "http://tester:p%40ss%20word@")
+        unlocked = run_inner(inner, f"--mailsink-url={with_credentials}", f"--mailsink-port={port}")
+        unlocked.assert_outcomes(passed=1)

@@ -190,6 +190,14 @@ def test_a_large_mailbox_renders_only_visible_rows(ui: Ui, sink: MailSink) -> No
     expect(ui.row("Bulk 000")).to_be_visible()
     assert page.get_by_role("row").count() < 60
 
+    send(sink, simple_message("Arrived while scrolled"))  # the rows in view stay in view
+    expect(grid).to_have_attribute("aria-rowcount", "401")
+    expect(ui.row("Bulk 000")).to_be_in_viewport()
+    expect(ui.row("Bulk 000")).to_have_attribute("aria-rowindex", "401")
+    grid.evaluate("g => g.scrollTo(0, 0)")
+    expect(ui.row("Arrived while scrolled")).to_have_attribute("aria-rowindex", "1")
+    expect(ui.row("Bulk 399")).to_have_attribute("aria-rowindex", "2")
+
 
 def test_phone_width_shows_one_pane_at_a_time(
     make_ui: Callable[..., Ui], sink: MailSink, mail: Callable[..., None]
