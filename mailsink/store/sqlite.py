@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mailsink.events import Change, ChangeHub, ChangeKind
+from mailsink.store import sqlite_search
 from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage, TagError
 from mailsink.store.codec import (
     envelope_from_json,
@@ -34,9 +35,14 @@ from mailsink.store.codec import (
     summary_to_json,
 )
 from mailsink.store.dates import to_unix_ms
-from mailsink.store.search import SearchQuery, field_text
+from mailsink.store.search import SearchQuery, TextTerm, field_text
 from mailsink.store.sqlite_schema import TEXT_TABLES, check_sqlite_features, migrate
-from mailsink.store.sqlite_search import TEXT_COLUMN, TRIGRAM, compile_query
+from mailsink.store.sqlite_search import (
+    TEXT_COLUMN,
+    TRIGRAM,
+    CompiledQuery,
+    compile_query,
+)
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 T = TypeVar("T")
@@ -150,7 +156,7 @@ class SqliteStore:
     ) -> list[StoredMessage]:
         order = "ASC" if oldest_first else "DESC"
         with self._reading() as db:
-            compiled = compile_query(query, partial(_candidates, db))
+            compiled = _compile(db, query, for_page=limit is not None)
             condition, params = compiled.condition, list(compiled.params)
             if after_seq is not None:
                 condition += f" AND {compiled.order_key} > ?"
@@ -169,7 +175,7 @@ class SqliteStore:
         with self._reading() as db:
             if query is None or not query.terms:  # the counts kept by every write
                 return MailboxCounts(*db.execute(_COUNTS).fetchone())
-            compiled = compile_query(query, partial(_candidates, db))
+            compiled = _compile(db, query, for_page=False)
             sql = (
                 f"SELECT COUNT(*), COALESCE(SUM(m.read = 0), 0) FROM {compiled.source}"
                 f" WHERE {compiled.condition}"
@@ -507,14 +513,26 @@ def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
         _drop_unused_tags(db)
 
 
-def _candidates(db: sqlite3.Connection, table: str, column: str, value: str) -> int:
-    """How many messages hold (a sample of) the trigrams of `value` in `column`: from the
-    index alone, so cheaper than the search itself, and an upper bound of its matches."""
+def _compile(db: sqlite3.Connection, query: SearchQuery | None, for_page: bool) -> CompiledQuery:
+    """Compile with the index's candidate counts, unless the query is one positive text term
+    and at most a page is wanted: the index then serves it fast however common the term is."""
+    terms = query.terms if query is not None else ()
+    text_terms = [term for term in terms if isinstance(term, TextTerm)]
+    if not text_terms or (for_page and len(text_terms) == 1 and not text_terms[0].negated):
+        return compile_query(query)
+    total, _ = db.execute(_COUNTS).fetchone()
+    cap = int(total * sqlite_search.INDEX_SHARE) + 1  # enough to tell index from scan
+    return compile_query(query, partial(_candidates, db, cap=cap), total)
+
+
+def _candidates(db: sqlite3.Connection, table: str, column: str, value: str, cap: int) -> int:
+    """How many messages hold (a sample of) the trigrams of `value` in `column`, counted up to
+    `cap`: from the index alone, so cheaper than the search, and an upper bound of its matches."""
     trigrams = sorted({value[i : i + TRIGRAM] for i in range(len(value) - TRIGRAM + 1)})
     sample = trigrams[:: max(len(trigrams) // _TRIGRAM_SAMPLE, 1)][:_TRIGRAM_SAMPLE]
     phrases = " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in sample)
-    sql = f"SELECT COUNT(*) FROM {table}_index WHERE {table}_index MATCH ?"
-    (count,) = db.execute(sql, (f"{column} : ({phrases})",)).fetchone()
+    sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table}_index WHERE {table}_index MATCH ? LIMIT ?)"
+    (count,) = db.execute(sql, (f"{column} : ({phrases})", cap)).fetchone()
     return int(count)
 
 

@@ -36,6 +36,7 @@ def test_each_test_sees_only_its_own_mail_and_waits_without_sleeping(
             assert [m.subject for m in mailsink.wait_for(1)] == ["Three"]
             assert mailsink.port == mailsink_server.port
             assert mailsink.host == "127.0.0.1"
+            assert mailsink.url is None  # no HTTP server unless --mailsink-ui
 
 
         def test_wait_for_mail_sent_later_from_a_background_thread(mailsink, send):

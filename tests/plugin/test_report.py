@@ -37,11 +37,11 @@ def test_passes(mailsink, send):
 """
 
 
-def test_timeout_explains_what_arrived_and_report_lists_the_mail(
+def test_failures_explain_what_arrived_and_show_and_dump_the_mail(
     inner: pytest.Pytester,
 ) -> None:
     inner.makepyfile(test_inner=FAILING_TESTS)
-    result = run_inner(inner, "-rA")
+    result = run_inner(inner, "-rA", "--mailsink-dump", "dumped")
     result.assert_outcomes(failed=3, passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -69,13 +69,7 @@ def test_timeout_explains_what_arrived_and_report_lists_the_mail(
         ]
     )
     assert result.stdout.str().count("Captured mail") == 3  # none for the passing test
-
-
-def test_dump_writes_failed_tests_mail_with_names_of_our_own(inner: pytest.Pytester) -> None:
-    inner.makepyfile(test_inner=FAILING_TESTS)
-    result = run_inner(inner, "--mailsink-dump", "dumped")
-    result.assert_outcomes(failed=3, passed=1)
-
+    # --mailsink-dump: the failed tests' mail as .eml, named by us, never by the message
     dumped = sorted(p.relative_to(inner.path) for p in inner.path.rglob("*.eml"))
     names = [p.name for p in dumped]
     assert all(p.parent == Path("dumped") for p in dumped), dumped

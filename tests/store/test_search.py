@@ -11,6 +11,7 @@ import pytest
 
 from mailsink.events import ChangeHub
 from mailsink.message.address import Address
+from mailsink.store import sqlite_search
 from mailsink.store.base import Store
 from mailsink.store.memory import MemoryStore
 from mailsink.store.search import parse_search_query
@@ -265,9 +266,14 @@ _VOCABULARY = [
 _ZONES = [None, "UTC", "Asia/Tokyo"]
 
 
-def test_stores_agree_on_random_queries(tmp_path: Path) -> None:
+@pytest.mark.parametrize("index_share", [0.0, sqlite_search.INDEX_SHARE, 1.0])
+def test_stores_agree_on_random_queries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_share: float
+) -> None:
     """The table's queries and random token soup: never an error, and the SQLite store finds
-    what the memory store finds, in the same order, on every page."""
+    what the memory store finds, in the same order, on every page, whether it looks text up
+    in the index, scans it, or mixes both."""
+    monkeypatch.setattr(sqlite_search, "INDEX_SHARE", index_share)
     memory = MemoryStore(ChangeHub())
     sqlite = SqliteStore(tmp_path / "agree.db", ChangeHub())
     try:

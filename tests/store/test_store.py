@@ -443,3 +443,16 @@ def test_a_cancelled_add_is_skipped_and_the_store_goes_on(store: Store) -> None:
     kept = [f.result(timeout=30) for f in futures if f not in cancelled]
     assert store.count().total == len(kept)
     assert add(store).seq == len(kept) + 1
+
+
+def test_a_failing_add_among_many_in_flight_fails_alone(store: Store) -> None:
+    first = make_message()
+    batch = [first, *(make_message(subject=f"b{i}") for i in range(20))]
+    batch.insert(10, first)  # the same ID again, while the others are queued with it
+    futures = [store.add(m) for m in batch]
+
+    failed = [i for i, f in enumerate(futures) if f.exception(timeout=30) is not None]
+
+    assert failed == [10]
+    assert sorted(f.result().seq for i, f in enumerate(futures) if i != 10) == list(range(1, 22))
+    assert store.count().total == 21

@@ -4,7 +4,8 @@
 
 Fills the SQLite database through the store API (the path SMTP ends in: summarize, then
 `Store.add`) up to `--count` messages — kept between runs, so a second run only measures — then
-runs `python -m mailsink --database DB` on free ports, drives Debian's chromium and prints:
+serves it with `MailSink(store="sqlite", database=DB, http=True)` on free ports (in this process,
+so filling and serving use the same code), drives Debian's chromium and prints:
 
 - navigation → usable inbox: from navigation start until the first row is drawn with its data
   and the status shows the full count (the page's own clock, `performance.now()`);
@@ -23,7 +24,6 @@ import json
 import os
 import smtplib
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -34,6 +34,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from mailsink import MailSink
 from mailsink.events import ChangeHub
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.ids import new_message_id
@@ -45,27 +46,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import CHROMIUM, CHROMIUM_ARGS
 
 FIRST_ROW = "[role=row][aria-rowindex='1']:not(.placeholder)"
-
-
-def start_server(database: Path) -> tuple[subprocess.Popen[str], tuple[str, int], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "mailsink", "--database", str(database),
-            "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--log-level", "warning",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    listening: dict[str, str] = {}
-    assert process.stdout is not None
-    while not {"SMTP", "HTTP"} <= listening.keys():
-        line = process.stdout.readline()
-        if not line:
-            raise SystemExit("mailsink exited before listening")
-        kind, _, address = line.strip().partition(" listening on ")
-        listening[kind] = address
-    host, _, port = listening["SMTP"].rpartition(":")
-    return process, (host, int(port)), listening["HTTP"]
 
 
 def stored_count(url: str) -> int:
@@ -200,8 +180,9 @@ def main() -> None:
     args = parser.parse_args()
 
     fill(args.database, args.count)
-    process, smtp, url = start_server(args.database)
-    try:
+    with MailSink(store="sqlite", database=args.database, http=True) as sink:
+        assert sink.url is not None
+        url, smtp = sink.url, (sink.host, sink.port)
         total = stored_count(url)
         size = os.path.getsize(args.database) / 1e6
         print(f"{total:,} messages stored in {args.database} ({size:.0f} MB)")
@@ -221,9 +202,6 @@ def main() -> None:
             search = time_to_search(page, "order 4242")
             print(f"search 'order 4242' → first result drawn: {search:.0f} ms")
             browser.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 if __name__ == "__main__":
