@@ -1,6 +1,6 @@
 """Benchmark mailsink against stock aiosmtpd (the baseline) and print one table.
 
-    python bench/run.py                     # everything, 3 repetitions (about 10 minutes)
+    python bench/run.py                     # everything, 3 repetitions (20-40 minutes on 2 cores)
     python bench/run.py --scale 0.02 --reps 1 --only a,b,latency
 
 Sections: a b c d (ingest loads), latency, stored (10,000 and 100,000 messages), ui (time to a

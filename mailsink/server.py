@@ -13,8 +13,7 @@ import socket
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import uvicorn
+from typing import TYPE_CHECKING
 
 from mailsink.config import Config, HostPort
 from mailsink.context import ListenAddress, SinkContext
@@ -24,7 +23,9 @@ from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
 from mailsink.store.memory import MemoryStore
-from mailsink.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ def open_store(config: Config, hub: ChangeHub) -> tuple[Store, Path | None]:
     """The configured store, and a temporary directory to remove at stop (or None)."""
     if config.store == "memory":
         return MemoryStore(hub), None
+    from mailsink.store.sqlite import SqliteStore  # not imported by in-memory test sinks
+
     if config.database is not None:
         config.database.parent.mkdir(parents=True, exist_ok=True)
         return SqliteStore(config.database, hub), None
@@ -75,6 +78,8 @@ class Server:
         return self.context
 
     async def _start_http(self, address: HostPort) -> None:
+        import uvicorn
+
         from mailsink.web.app import create_app  # the HTTP stack is only imported when served
 
         assert self.context is not None

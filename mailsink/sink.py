@@ -118,14 +118,15 @@ class MailView:
         self._floor = after_seq
         self.timeout = timeout
 
-    def _visible(self, message: CapturedMessage) -> bool:
-        """Which of the source's messages belong to this view (all of them here)."""
-        return True
+    @property
+    def source(self) -> MessageSource:
+        """Where this view's messages come from; other views of the same mail can share it."""
+        return self._source
 
     @property
     def messages(self) -> list[CapturedMessage]:
         """This view's messages, oldest first."""
-        return [m for m in self._source.messages_after(self._floor) if self._visible(m)]
+        return self._source.messages_after(self._floor)
 
     def __len__(self) -> int:
         return len(self.messages)

@@ -52,5 +52,5 @@ class SinkView(MailView):
 
 def local_view(sink: MailSink, timeout: float) -> SinkView:
     """A view of an in-process sink that sees what arrives from now on."""
-    source = sink._source  # the sink's own source: one store subscription and cache per sink
+    source = sink.source  # the sink's own source: one store subscription and cache per sink
     return SinkView(sink, source, after_seq=source.last_seq(), timeout=timeout)
