@@ -272,6 +272,8 @@ def main() -> int:
     print(describe_run(started, server_cpu, args))
     print()
     print(table(bench.rows))
+    if bench.notes:
+        print()
     for note in bench.notes:
         print(f"- {note}")
     return 1 if bench.failed else 0
