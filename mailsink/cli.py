@@ -341,7 +341,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if config.log_level != "debug":
+        # aiosmtpd logs every SMTP command at INFO: a tenth of the CPU under load.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+    from mailsink.server import run_event_loop
+
     try:
-        asyncio.run(serve(config))
+        run_event_loop(serve(config))
     except OSError as exc:
         sys.exit(f"mailsink: {exc}")

@@ -27,7 +27,7 @@ from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
 from mailsink.matching import MessageFilter, Pattern, explain_arrivals
 from mailsink.message.captured import CapturedMessage
-from mailsink.server import Server
+from mailsink.server import Server, run_event_loop
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -295,7 +295,7 @@ class MailSink(MailView):
             await self._stopped.wait()
             await self._server.stop()
 
-        asyncio.run(main())
+        run_event_loop(main())
 
     def stop(self) -> None:
         """Stop the sink: sessions in flight finish, the store closes."""

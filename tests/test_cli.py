@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from mailsink.store.sqlite import SqliteStore
 
 from mailsink.cli import OPTIONS, config_from
 from mailsink.config import HostPort
 from mailsink.events import ChangeHub
+from mailsink.store.sqlite import SqliteStore
 from tests.conftest import run_cli
 
 FREE = ("--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0")

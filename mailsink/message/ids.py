@@ -1,16 +1,16 @@
-"""Message IDs: 22 characters of [0-9A-Za-z], a random UUIDv4 in base 62 (Mailpit's format)."""
+"""Message IDs: 22 characters of [0-9A-Za-z], 128 random bits in base 62 (Mailpit's format)."""
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 MESSAGE_ID_PATTERN = re.compile(r"[0-9A-Za-z]{22}")
 
 
 def new_message_id() -> str:
-    n = uuid.uuid4().int
+    n = int.from_bytes(os.urandom(16))
     digits = []
     while n:
         n, r = divmod(n, 62)

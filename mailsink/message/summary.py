@@ -156,6 +156,10 @@ def requested_tags(headers: HeaderMap, addresses: Iterable[Address]) -> tuple[st
     return tuple(unique.values())
 
 
+# Bare words search the first this many characters of the body: indexing a 25 MB body whole
+# would cost seconds and ten times its size in memory at ingest, for words nobody searches.
+SEARCH_BODY_CHARS = 256 * 1024
+
 # Line breaks and tabs are whitespace to `str.split` already. (`str.replace` per character is
 # many times faster than `str.translate` or a regex on non-ASCII text.)
 _SEARCH_SEPARATORS = '<>",;()\ufeff'
@@ -173,15 +177,16 @@ def _search_text(
     parsed: ParsedMessage, envelope: Envelope, bcc_envelope: list[Address], text: str
 ) -> str:
     """Reference §5: address and subject fields, Return-Path (Mailpit writes MAIL FROM there),
-    the HTML body as text with its link URLs (else the text body), attachment file names."""
+    the HTML body as text with its link URLs (else the text body; the first `SEARCH_BODY_CHARS`
+    of either), attachment file names."""
     headers, html = parsed.headers, parsed.html
     pieces = [headers.get(name) or "" for name in ("From", "Subject", "To", "Cc", "Bcc")]
     pieces.extend(address.address for address in bcc_envelope)
     pieces.append(headers.get("Reply-To") or "")
     return_path = f"<{envelope.mail_from}>" if envelope.mail_from else headers.get("Return-Path")
     pieces.append(return_path or "")
-    body = search_words_of_html(html) if html else ""
-    pieces.append(body or text)
+    body = search_words_of_html(html[: SEARCH_BODY_CHARS * 2]) if html else ""
+    pieces.append((body or text)[:SEARCH_BODY_CHARS])
     pieces.extend(part.filename for part in parsed.attachments)
     return clean_search_text(" ".join(pieces))
 
