@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, ParamSpec
 
 import httpx
 import pytest
@@ -28,12 +30,17 @@ from .conftest import SendMail
 FRAME_TIMEOUT = 30.0
 PRUNE_FRAME = '{"Type":"prune","Data":null}'
 
-pytestmark = pytest.mark.anyio
+P = ParamSpec("P")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+def run_async(test: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
+    """Run an async test on its own event loop (no async test plugin needed)."""
+
+    @functools.wraps(test)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
 
 
 def events_url(sink: MailSink) -> str:
@@ -59,13 +66,14 @@ async def stats_until(ws: ClientConnection, **expected: int) -> dict[str, Any]:
             return stats
 
 
-@pytest.fixture
-async def events(sink: MailSink) -> AsyncIterator[ClientConnection]:
+@contextlib.asynccontextmanager
+async def listening(sink: MailSink) -> AsyncIterator[ClientConnection]:
     async with connect(events_url(sink)) as ws:
         await next_frame(ws, "stats")  # sent on connect: the client is registered
         yield ws
 
 
+@run_async
 async def test_stats_are_sent_on_connect(sink: MailSink, send_mail: SendMail) -> None:
     await asyncio.to_thread(send_mail, "Before connecting")
     async with connect(events_url(sink)) as ws:
@@ -75,26 +83,34 @@ async def test_stats_are_sent_on_connect(sink: MailSink, send_mail: SendMail) ->
     assert stats["Version"]
 
 
-async def test_new_message_by_smtp_is_announced(
-    events: ClientConnection, send_mail: SendMail
-) -> None:
-    message_id = await asyncio.to_thread(send_mail, "Live <b>update</b>", to="Ann <ann@x.test>")
-    data = await next_frame(events, "new")
-    assert data["ID"] == message_id
-    assert data["Subject"] == "Live <b>update</b>"
-    assert data["To"] == [{"Name": "Ann", "Address": "ann@x.test"}]
-    assert data["Read"] is False
-    assert list(data)[:3] == ["ID", "MessageID", "Read"]
-    await stats_until(events, Total=1, Unread=1)
+@run_async
+async def test_new_message_by_smtp_is_announced(sink: MailSink, send_mail: SendMail) -> None:
+    async with listening(sink) as events:
+        message_id = await asyncio.to_thread(send_mail, "Live <b>update</b>", to="Ann <ann@x.test>")
+        data = await next_frame(events, "new")
+        assert data["ID"] == message_id
+        assert data["Subject"] == "Live <b>update</b>"
+        assert data["To"] == [{"Name": "Ann", "Address": "ann@x.test"}]
+        assert data["Read"] is False
+        assert list(data)[:3] == ["ID", "MessageID", "Read"]
+        await stats_until(events, Total=1, Unread=1)
 
 
+@run_async
 async def test_update_delete_and_truncate_follow_the_api_calls(
-    sink: MailSink, events: ClientConnection, send_mail: SendMail
+    sink: MailSink, send_mail: SendMail
 ) -> None:
     assert sink.url is not None
+    async with listening(sink) as events:
+        await check_update_delete_truncate(sink.url, events, send_mail)
+
+
+async def check_update_delete_truncate(
+    url: str, events: ClientConnection, send_mail: SendMail
+) -> None:
     first = await asyncio.to_thread(send_mail, "One")
     second = await asyncio.to_thread(send_mail, "Two")
-    async with httpx.AsyncClient(base_url=sink.url, timeout=FRAME_TIMEOUT) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=FRAME_TIMEOUT) as http:
         response = await http.put("/api/v1/messages", json={"IDs": [first], "Read": True})
         assert response.status_code == 200
         assert await next_frame(events, "update") == {"ID": first, "Read": True}
@@ -115,6 +131,7 @@ async def test_update_delete_and_truncate_follow_the_api_calls(
         await stats_until(events, Total=0, Unread=0)
 
 
+@run_async
 async def test_a_foreign_origin_is_refused(sink: MailSink) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with connect(events_url(sink), origin="http://evil.example"):
@@ -122,6 +139,7 @@ async def test_a_foreign_origin_is_refused(sink: MailSink) -> None:
     assert refused.value.response.status_code == 403
 
 
+@run_async
 async def test_the_servers_own_origin_is_accepted(sink: MailSink) -> None:
     assert sink.url is not None
     async with connect(events_url(sink), origin=sink.url.rstrip("/")) as ws:
@@ -170,6 +188,7 @@ def memory_context() -> SinkContext:
     return SinkContext(Config(listen=None), store, hub, Ingest(store, stats), stats)
 
 
+@run_async
 async def test_a_slow_client_is_dropped_and_the_others_get_every_frame() -> None:
     context = memory_context()
     broadcaster = MailpitEvents(context)
@@ -214,6 +233,7 @@ async def frame_of_type(listener: Listener, event_type: str) -> str:
                 return frame
 
 
+@run_async
 async def test_each_frame_is_encoded_once_for_all_clients() -> None:
     context = memory_context()
     broadcaster = MailpitEvents(context)
