@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from mailsink.message.charsets import decode_text
+from mailsink.message.charsets import codec_name, decode_text
 from mailsink.message.headers import HeaderMap, parse_header_block, unfold
 from mailsink.message.html_text import html_meta_charset, html_to_text
 from mailsink.message.list_unsubscribe import ListUnsubscribe, parse_list_unsubscribe
@@ -39,6 +39,10 @@ TEXT_HTML = "text/html"
 OCTET_STREAM = "application/octet-stream"
 _EMBEDDED_MESSAGE = ("message/rfc822", "message/global")
 _DELIMITER_TAIL = re.compile(rb"[ \t\r]*(?:\n|\Z)")
+_TRANSFER_ENCODED = ("base64", "quoted-printable")
+# Charsets `decode_text` reads as UTF-8, or guesses at (no label, ASCII, an unknown label).
+_READ_AS_UTF8 = ("utf-8", codec_name(""), None)
+_TEXT_PART_SEPARATOR = "\n--\n"  # between inline text parts, as enmime joins them
 
 
 class MimePart:
@@ -135,6 +139,21 @@ class MimePart:
             charset = html_meta_charset(self.data) or ""
         return decode_text(self.data, charset)
 
+    def text_head(self, chars: int) -> str:
+        """The first `chars` characters of `text()` (all of it when shorter), decoding only the
+        first 4 × `chars` bytes of a part that is not transfer-encoded (no charset takes more
+        than 4 bytes a character), so that a large body is neither copied nor decoded whole.
+        Without a declared charset, UTF-8 or windows-1252 is guessed from those bytes alone."""
+        cut = self._body_start + 4 * chars
+        sniffs_meta = self.content_type == TEXT_HTML and not self.charset
+        if cut >= self._end or self.transfer_encoding in _TRANSFER_ENCODED or sniffs_meta:
+            return self.text()[:chars]
+        if codec_name(self.charset) in _READ_AS_UTF8:
+            # Back off to the start of a UTF-8 character, so that valid UTF-8 stays valid.
+            while cut > self._body_start and 0x80 <= self._source[cut] < 0xC0:
+                cut -= 1
+        return decode_text(self._source[self._body_start : cut], self.charset)[:chars]
+
     def walk(self) -> Iterator[MimePart]:
         """This part and every part below it, in document order (embedded messages included)."""
         stack = [self]
@@ -221,10 +240,23 @@ class ParsedMessage:
     def text(self) -> str:
         """The text body (several inline text parts joined by `\\n--\\n`, as enmime does);
         converted from the HTML body when there is no text part; "" when neither exists."""
-        text = "\n--\n".join(part.text() for part in self._text_parts)
+        text = _TEXT_PART_SEPARATOR.join(part.text() for part in self._text_parts)
         if not text and self.html:
             return html_to_text(self.html)
         return text
+
+    def text_head(self, chars: int) -> str:
+        """The first `chars` characters of the text parts (as `text` joins them), decoding no
+        more of each than that: what a summary needs of a body of any size."""
+        heads: list[str] = []
+        joined = -len(_TEXT_PART_SEPARATOR)  # the length of `heads` joined
+        for part in self._text_parts:
+            if joined >= chars:
+                break
+            head = part.text_head(max(chars - joined - len(_TEXT_PART_SEPARATOR), 0))
+            heads.append(head)
+            joined += len(_TEXT_PART_SEPARATOR) + len(head)
+        return _TEXT_PART_SEPARATOR.join(heads)[:chars]
 
     @property
     def shown_attachments(self) -> list[MimePart]:

@@ -1,7 +1,7 @@
 """Standards warnings (CONTRACT §2): what a strict MTA would refuse, found and named.
 
-`line_problems` checks the bytes alone with a few C-speed scans (no loop over lines): the SMTP
-layer calls it under `--smtp-strict` to reject what it would otherwise accept and flag.
+`line_problems` checks the bytes alone with a few C-speed scans (no loop over lines, no copy): the
+SMTP layer calls it under `--smtp-strict` to reject what it would otherwise accept and flag.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from mailsink.message.headers import HeaderMap, parse_date
 
 MAX_LINE = 998  # bytes before CRLF (RFC 5322 §2.1.1)
 
-# A line with more than 998 bytes before its line feed, a trailing CR not counted. Searching
-# from the line feed before it (a literal) is much faster than a multi-line `^`.
-_LONG_LINE_AFTER_LF = re.compile(rb"\n(?:[^\n]{1000}|[^\n]{998}[^\r\n])")
-_LONG_FIRST_LINE = re.compile(rb"[^\n]{1000}|[^\n]{998}[^\r\n]")
+# A line over the limit has at least 999 bytes before its LF, so it covers a whole block of
+# `_BLOCK` bytes at a multiple of `_BLOCK` (2 × 500 - 1 = 999): only blocks without a LF (one
+# `bytes.find` each, at C speed) need a closer look. A regex matching 1,000 bytes after every LF
+# walks each line byte by byte and took three times as long.
+_BLOCK = 500
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _BARE_CR = re.compile(rb"\r(?!\n)")
 
@@ -50,10 +51,21 @@ def line_problems(raw: bytes) -> list[str]:
 
 
 def _first_long_line(raw: bytes) -> int:
-    if _LONG_FIRST_LINE.match(raw[:1000]):
-        return 0
-    found = _LONG_LINE_AFTER_LF.search(raw)
-    return found.start() + 1 if found else -1
+    """Where the first line with more than 998 bytes before its CRLF (or LF) starts, or -1."""
+    find = raw.find
+    size = len(raw)
+    block = 0
+    while block + _BLOCK <= size:
+        if find(b"\n", block, block + _BLOCK) >= 0:
+            block += _BLOCK
+            continue
+        start = raw.rfind(b"\n", 0, block) + 1
+        newline = find(b"\n", block + _BLOCK)
+        end = size if newline < 0 else newline
+        if end - start > MAX_LINE + 1 or (end - start > MAX_LINE and raw[end - 1] != 0x0D):
+            return start
+        block = (end // _BLOCK + 1) * _BLOCK
+    return -1
 
 
 def _line_number(raw: bytes, offset: int) -> int:

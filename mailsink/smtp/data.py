@@ -76,12 +76,29 @@ async def read_data(
             if max_size and received - len(b".\r\n") > max_size:
                 over_limit = True
                 chunks.clear()
-        tail = (tail + piece)[-(len(END_MARKER) - 1) :]
+        keep = len(END_MARKER) - 1
+        tail = (tail + piece[-keep:])[-keep:]
         if found:
             break
     if over_limit:
         return ReceivedData(None, received)
-    return ReceivedData(unstuff(b"".join(chunks)[: -len(b".\r\n")]), received)
+    _drop_final_dot(chunks)
+    # One copy of the message at most alongside its chunks (slicing the joined bytes instead
+    # would make a second): the chunks go before dot-stuffing is undone.
+    stuffed = b"".join(chunks)
+    chunks.clear()
+    return ReceivedData(unstuff(stuffed), received)
+
+
+def _drop_final_dot(chunks: list[bytes]) -> None:
+    """Remove the `.<CR><LF>` that ends the last chunks (it may span several small ones)."""
+    excess = len(b".\r\n")
+    while excess:
+        last = chunks.pop()
+        if len(last) > excess:
+            chunks.append(last[:-excess])
+            return
+        excess -= len(last)
 
 
 def _pending_marker(tail: bytes) -> int:

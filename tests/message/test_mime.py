@@ -322,3 +322,37 @@ def test_list_unsubscribe() -> None:
     assert ftp.list_unsubscribe.errors == (
         '"ftp://x.test/u" should start with either http(s):// or mailto:'
     )
+
+
+def _two_text_parts(first: bytes, second: bytes, charset: str) -> bytes:
+    header = f'Content-Type: text/plain; charset="{charset}"\r\n' if charset else ""
+    return (
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        + header.encode()
+        + b"\r\n"
+        + first
+        + b"\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        + second
+        + b"\r\n--b--\r\n"
+    )
+
+
+@pytest.mark.parametrize("charset", ["", "utf-8", "iso-8859-1", "utf-16"])
+@pytest.mark.parametrize("chars", [0, 1, 3, 50, 99, 100, 103, 104, 105, 150, 5000])
+def test_text_head_is_the_start_of_the_text(charset: str, chars: int) -> None:
+    """Cut anywhere: inside a part, in the separator between parts, past the end; with
+    characters of 2 and 3 bytes in UTF-8 and a 2-byte charset."""
+    codec = charset or "utf-8"
+    first = ("é€a" * 40)[:100].encode(codec, "replace")  # latin-1 has no €
+    second = ("ü" * 300).encode("utf-8")
+    parsed = parse_message(_two_text_parts(first, second, charset))
+    assert parsed.text_head(chars) == parsed.text[:chars]
+    assert len(parsed.text) > 400
+
+
+def test_text_head_of_a_large_body_decodes_only_its_start() -> None:
+    body = ("€" * 1000 + "\r\n") * 1000
+    raw = b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode()
+    parsed = parse_message(raw)
+    assert parsed.text_head(2500) == body[:2500]
+    assert parsed.text_head(10**7) == body

@@ -29,6 +29,37 @@ def test_long_lines(raw: bytes, line: int, length: int) -> None:
     ]
 
 
+def _first_long_line_by_lines(raw: bytes) -> tuple[int, int] | None:
+    """The first over-long line's number and length, found the plain way: line by line."""
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        length = len(line) - line.endswith(b"\r")
+        if length > 998:
+            return number, length
+    return None
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2, 499, 500, 501, 997, 998, 999, 1000, 1001])
+@pytest.mark.parametrize("length", [997, 998, 999, 1000, 1001, 1499, 1500, 2500])
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n", b"\r\r\n", b""])
+def test_long_line_found_wherever_it_falls_against_the_block_scan(
+    offset: int, length: int, ending: bytes
+) -> None:
+    """Lines around the limit at every position relative to the 500-byte blocks scanned, with
+    CRLF, LF, a CR before CRLF and no line break, after short lines and a 998-byte one."""
+    before = b"y" * 998 + b"\r\n" + b"a\r\n" * 3 + b"b" * offset + b"\r\n"
+    raw = before + b"x" * length + ending + b"tail\r\n"
+    expected = _first_long_line_by_lines(raw)
+    shown = [p for p in line_problems(raw) if p.startswith("line ")]
+    if expected is None:
+        assert shown == []
+    else:
+        number, found_length = expected
+        assert shown == [
+            f"line {number} is {found_length:,} bytes long; "
+            f"lines must not exceed 1,000 bytes (998 + CRLF)"
+        ]
+
+
 def test_bare_lf_and_bare_cr_are_counted_with_the_first_line() -> None:
     raw = b"a\r\nb\nc\nd\re\r\n"
     assert line_problems(raw) == [

@@ -107,6 +107,36 @@ def test_every_esmtp_parameter_is_accepted_and_recorded(
 
 
 @pytest.mark.parametrize(
+    ("argument", "address", "params"),
+    [
+        ("<a.b+c@mail-1.example.com> SIZE=10", "a.b+c@mail-1.example.com", {"SIZE": "10"}),
+        (
+            "<a@example.com>\tSIZE=10  BODY=8BITMIME",
+            "a@example.com",
+            {"SIZE": "10", "BODY": "8BITMIME"},
+        ),
+        ("<a@example.com>", "a@example.com", {}),
+        # Not plain: read by aiosmtpd's parser (the comment is dropped, the quotes too).
+        ("<a@example.com> (a comment) SIZE=10", "a@example.com", {"SIZE": "10"}),
+        ('<"a b"@example.com>', "a b@example.com", {}),
+        ("<a@[127.0.0.1]>", "a@[127.0.0.1]", {}),
+    ],
+)
+def test_sender_addresses_plain_or_not_are_read_alike(
+    raw_client: RawClient, sink: RunningSmtp, argument: str, address: str, params: dict[str, str]
+) -> None:
+    """Plain `<local@domain>` takes a fast path past aiosmtpd's address parser."""
+    assert raw_client.command(f"MAIL FROM:{argument}").startswith("250 2.1.0")
+    assert raw_client.command(f"RCPT TO:{argument.split('>')[0]}>").startswith("250 2.1.5")
+    assert raw_client.command("DATA").startswith("354")
+    assert raw_client.command(b"Subject: addr\r\n\r\nbody\r\n.").startswith("250 2.0.0")
+    [message] = sink.wait_for_messages(1)
+    assert message.envelope.mail_from == address
+    assert message.envelope.mail_from_params == params
+    assert [r.address for r in message.envelope.recipients] == [address]
+
+
+@pytest.mark.parametrize(
     ("command", "reply"),
     [
         ("MAIL FROM:<a@example.com> =oops", "501 5.5.4"),

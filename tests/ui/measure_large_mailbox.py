@@ -9,9 +9,10 @@ so filling and serving use the same code), drives Debian's chromium and prints:
 
 - navigation → usable inbox: from navigation start until the first row is drawn with its data
   and the status shows the full count (the page's own clock, `performance.now()`);
-- SMTP `250` → row visible: a message is sent while the inbox is open; the time from the `250`
-  (after `sendmail` returns) to the moment a MutationObserver sees its row (wall clock, one
-  machine);
+- SMTP → row visible: a message is sent while the inbox is open; the time from the start of
+  the transaction (MAIL FROM, on an open connection) to the moment a MutationObserver sees its
+  row (wall clock, one machine) — an upper bound of "250 → row visible", measured from before
+  the send because client and server share this process (and its GIL);
 - jump to the middle: the time to show the rows around row count/2 after scrolling there;
 - search: from submitting a search to its first result row.
 Not a test: timings depend on the machine; the suite asserts behaviour, not speed.
@@ -104,7 +105,7 @@ def time_to_usable_inbox(page: Page, url: str, count: int) -> float:
     return float(page.evaluate("performance.now()"))
 
 
-def time_to_row_after_250(page: Page, smtp: tuple[str, int], token: str) -> float:
+def time_to_row_after_send(page: Page, smtp: tuple[str, int], token: str) -> float:
     page.evaluate(
         """token => {
             window.__seen = null;
@@ -124,10 +125,11 @@ def time_to_row_after_250(page: Page, smtp: tuple[str, int], token: str) -> floa
     mail["Subject"] = token
     mail.set_content("latency probe")
     with smtplib.SMTP(*smtp, timeout=60) as client:
-        client.sendmail("latency@example.com", ["user@example.com"], mail.as_bytes())
-        acknowledged = time.time() * 1000
+        client.ehlo()
+        sending = time.time() * 1000
+        client.sendmail("latency@example.com", ["user@example.com"], mail.as_bytes(policy=SMTP))
     page.wait_for_function("window.__seen !== null", timeout=60_000)
-    return float(page.evaluate("window.__seen")) - acknowledged
+    return float(page.evaluate("window.__seen")) - sending
 
 
 def time_to_middle(page: Page, count: int) -> float:
@@ -192,15 +194,15 @@ def main() -> None:
             loads = [time_to_usable_inbox(page, url, total) for _ in range(args.runs)]
             print(f"navigation → usable inbox (ms): {', '.join(f'{t:.0f}' for t in loads)}")
             latencies = [
-                time_to_row_after_250(page, smtp, f"latency-probe-{i}-{time.time_ns()}")
+                time_to_row_after_send(page, smtp, f"latency-probe-{i}-{time.time_ns()}")
                 for i in range(args.runs)
             ]
-            print(f"SMTP 250 → row visible (ms): {', '.join(f'{t:.0f}' for t in latencies)}")
+            print(f"SMTP MAIL FROM → row visible (ms): {', '.join(f'{t:.0f}' for t in latencies)}")
             print(f"  median {statistics.median(latencies):.0f} ms")
             middle = time_to_middle(page, total + args.runs)
             print(f"scroll to row {total // 2:,} → rows drawn: {middle:.0f} ms")
-            search = time_to_search(page, "order 4242")
-            print(f"search 'order 4242' → first result drawn: {search:.0f} ms")
+            search = time_to_search(page, "number 1234")
+            print(f"search 'number 1234' → first result drawn: {search:.0f} ms")
             browser.close()
 
 
