@@ -13,6 +13,7 @@ smuggling (`<LF>.<LF>`, `<CR>.<CR>`, `<LF>.<CR><LF>`, `<CR><LF>.<LF>`) are messa
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,7 +46,9 @@ async def read_data(
     `on_progress` is called for every large chunk, so that an idle timer can be restarted while
     a big message is still arriving.
     """
-    chunks: list[bytes] = []
+    # Chunks are appended to one growing buffer, which `getvalue` hands over without a copy: a
+    # list of chunks joined at the end would hold the message twice at the peak.
+    buffer = io.BytesIO()
     received = 0
     over_limit = False
     # The last bytes seen, starting with the CRLF that ended the DATA command itself.
@@ -72,33 +75,20 @@ async def read_data(
             on_progress()
         received += len(piece)
         if not over_limit:
-            chunks.append(piece)
+            buffer.write(piece)
             if max_size and received - len(b".\r\n") > max_size:
                 over_limit = True
-                chunks.clear()
+                buffer = io.BytesIO()
         keep = len(END_MARKER) - 1
         tail = (tail + piece[-keep:])[-keep:]
         if found:
             break
     if over_limit:
         return ReceivedData(None, received)
-    _drop_final_dot(chunks)
-    # One copy of the message at most alongside its chunks (slicing the joined bytes instead
-    # would make a second): the chunks go before dot-stuffing is undone.
-    stuffed = b"".join(chunks)
-    chunks.clear()
+    buffer.truncate(buffer.tell() - len(b".\r\n"))
+    stuffed = buffer.getvalue()
+    buffer.close()
     return ReceivedData(unstuff(stuffed), received)
-
-
-def _drop_final_dot(chunks: list[bytes]) -> None:
-    """Remove the `.<CR><LF>` that ends the last chunks (it may span several small ones)."""
-    excess = len(b".\r\n")
-    while excess:
-        last = chunks.pop()
-        if len(last) > excess:
-            chunks.append(last[:-excess])
-            return
-        excess -= len(last)
 
 
 def _pending_marker(tail: bytes) -> int:

@@ -116,9 +116,9 @@ def test_every_esmtp_parameter_is_accepted_and_recorded(
             {"SIZE": "10", "BODY": "8BITMIME"},
         ),
         ("<a@example.com>", "a@example.com", {}),
-        # Not plain: read by aiosmtpd's parser (the comment is dropped, the quotes too).
+        # Not plain: read by aiosmtpd's parser (it drops the comment).
         ("<a@example.com> (a comment) SIZE=10", "a@example.com", {"SIZE": "10"}),
-        ('<"a b"@example.com>', "a b@example.com", {}),
+        ('<"a b"@example.com>', '"a b"@example.com', {}),
         ("<a@[127.0.0.1]>", "a@[127.0.0.1]", {}),
     ],
 )

@@ -13,7 +13,7 @@ import pytest
 
 from mailsink.events import ChangeHub
 from mailsink.store.search import parse_search_query
-from mailsink.store.sqlite import SqliteStore
+from mailsink.store.sqlite import STREAM_RAW_ABOVE, SqliteStore
 from mailsink.store.sqlite_schema import SCHEMA_VERSION
 
 from .conftest import make_message
@@ -38,6 +38,27 @@ def test_everything_is_back_after_a_restart(tmp_path: Path) -> None:
         assert reopened.count().unread == 3
         assert len(reopened.search(parse_search_query("persist"), limit=None)) == 4
         assert reopened.add(make_message()).result(timeout=30).seq == 6
+    finally:
+        reopened.close()
+
+
+def test_large_messages_are_stored_exactly_and_checkpointed(tmp_path: Path) -> None:
+    """Messages over `STREAM_RAW_ABOVE` are written into their row piece by piece, and the
+    writer's own checkpoints (SQLite's automatic one is off) copy the WAL into the file."""
+    path = tmp_path / "mail.db"
+    size = STREAM_RAW_ABOVE + 512 * 1024 + 7  # a last piece shorter than the others (1 MiB)
+    raws = [bytes([i]) * 3 + bytes(range(256)) * (size // 256) + b"end" for i in range(3)]
+    store = SqliteStore(path, ChangeHub())
+    try:
+        stored = [store.add(make_message(raw=raw)).result(timeout=60) for raw in raws]
+        assert [store.raw(m.id) for m in stored] == raws
+        assert path.stat().st_size > 2 * STREAM_RAW_ABOVE  # in the file, not only in the WAL
+        assert store.raw(store.add(make_message()).result(timeout=30).id) is not None
+    finally:
+        store.close()
+    reopened = SqliteStore(path, ChangeHub())
+    try:
+        assert [reopened.raw(m.id) for m in stored] == raws
     finally:
         reopened.close()
 
