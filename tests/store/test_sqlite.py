@@ -149,13 +149,12 @@ store = SqliteStore(Path(sys.argv[1]), ChangeHub())
 summary = MessageSummary("", None, (), (), (), (), "s", None, "", 0, 0, (), "text", ())
 envelope = Envelope("a@b.c", (Recipient("d@e.f"),), datetime.now(UTC))
 
-def acknowledge(future):
-    sys.stdout.write(future.result().id + "\\n")
+raw = b"Subject: s\\r\\n\\r\\nbody\\r\\n"
+while True:  # batches of concurrent adds (group commit), each acknowledged when it completes
+    batch = [store.add(NewMessage(new_message_id(), raw, envelope, summary)) for _ in range(50)]
+    for future in batch:
+        sys.stdout.write(future.result().id + "\\n")
     sys.stdout.flush()
-
-while True:
-    message = NewMessage(new_message_id(), b"Subject: s\\r\\n\\r\\nbody\\r\\n", envelope, summary)
-    store.add(message).add_done_callback(acknowledge)
 """
 
 
