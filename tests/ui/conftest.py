@@ -1,7 +1,7 @@
 """Fixtures for the web UI tests: a real sink (SMTP + HTTP), Debian's chromium driven by
 Playwright, and a sender that goes through real SMTP.
 
-The browser is never downloaded: Playwright launches /usr/bin/chromium (scripts/install-deps
+The browser is never downloaded: Playwright launches /usr/bin/chromium (scripts/install-test-deps
 installs it). Every page fails its test if the UI throws an uncaught JavaScript error.
 """
 
@@ -34,6 +34,21 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 expect.set_options(timeout=20_000)  # a shared 2-core machine: generous, never a sleep
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a run that mixes browser tests with the others, with the reason and the fix.
+
+    Playwright's sync API leaves an asyncio loop marked as running in the thread that drives it,
+    so every later test in that process that calls asyncio.run() would fail confusingly.
+    """
+    kinds = {item.get_closest_marker("browser") is not None for item in items}
+    if kinds == {True, False}:
+        raise pytest.UsageError(
+            "browser tests run in their own pytest process (Playwright's sync API leaves an "
+            "event loop running in its thread): use scripts/test, or select with "
+            "-m browser / -m 'not browser'"
+        )
 
 
 @pytest.fixture(scope="session")
