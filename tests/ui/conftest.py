@@ -36,6 +36,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 expect.set_options(timeout=20_000)  # a shared 2-core machine: generous, never a sleep
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected what they deselect
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse a run that mixes browser tests with the others, with the reason and the fix.
 
