@@ -90,8 +90,16 @@ def test_huge_query_string(client: httpx.Client, sink: MailSink) -> None:
     url = httpx.URL(sink.url or "")
     with socket.create_connection((url.host, url.port or 80), timeout=30) as raw:
         query = b"a" * 1_000_000
-        raw.sendall(b"GET /api/v1/search?query=" + query + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        assert raw.recv(100).startswith(b"HTTP/1.1 400 ")
+        try:
+            raw.sendall(
+                b"GET /api/v1/search?query=" + query + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            )
+            reply = raw.recv(100)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server answered 400 and closed before reading it all; the kernel's reset may
+            # discard that answer before we read it.
+            reply = b"HTTP/1.1 400 (reset)"
+        assert reply.startswith(b"HTTP/1.1 400 ")
     assert client.get("/livez").status_code == 200
 
 
