@@ -7,6 +7,7 @@ bound before `start()` returns, so callers can read the real ports (port 0 = any
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import socket
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Retention runs this long after the newest arrival, so a burst of mail costs one prune.
+# Retention runs this long after new mail arrives, so a burst of mail costs one prune, and at
+# least this often when no mail arrives (for --max-age).
 PRUNE_DELAY_SECONDS = 0.2
+RETENTION_INTERVAL_SECONDS = 60.0
 
 
 def open_store(config: Config, hub: ChangeHub) -> tuple[Store, Path | None]:
@@ -57,8 +60,7 @@ class Server:
         self._http: uvicorn.Server | None = None
         self._http_socket: socket.socket | None = None
         self._http_ticker: asyncio.Task[None] | None = None
-        self._prune_handle: asyncio.TimerHandle | None = None
-        self._unsubscribe_retention = None
+        self._retention: asyncio.Task[None] | None = None
 
     @property
     def listeners(self) -> list[ListenAddress]:
@@ -107,39 +109,50 @@ class Server:
 
     def _start_retention(self) -> None:
         assert self.context is not None
-        if not (self.config.max_messages or self.config.max_age_seconds):
-            return
+        if self.config.max_messages or self.config.max_age_seconds:
+            self._retention = asyncio.create_task(self._retain(self.context))
+
+    async def _retain(self, context: SinkContext) -> None:
+        """Prune shortly after new mail arrives (one prune per burst), and at least every
+        `RETENTION_INTERVAL_SECONDS` so that `--max-age` also ages out mail on an idle sink.
+        The store's prune waits for its writer thread, so it runs off the event loop."""
         loop = asyncio.get_running_loop()
+        arrived = asyncio.Event()
 
         def on_change(change: Change) -> None:
             if change.kind is ChangeKind.NEW:
-                loop.call_soon_threadsafe(self._schedule_prune)
+                loop.call_soon_threadsafe(arrived.set)
 
-        self._unsubscribe_retention = self.context.hub.subscribe(on_change)
-        self._schedule_prune()
+        unsubscribe = context.hub.subscribe(on_change)
+        try:
+            while True:
+                try:
+                    await asyncio.to_thread(self._prune, context)
+                except Exception:  # retention must not stop for good on one failure
+                    log.exception("retention pruning failed")
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(RETENTION_INTERVAL_SECONDS):
+                        await arrived.wait()
+                await asyncio.sleep(PRUNE_DELAY_SECONDS)  # let the burst finish
+                arrived.clear()
+        finally:
+            unsubscribe()
 
-    def _schedule_prune(self) -> None:
-        if self._prune_handle is None:
-            loop = asyncio.get_running_loop()
-            self._prune_handle = loop.call_later(PRUNE_DELAY_SECONDS, self._prune)
-
-    def _prune(self) -> None:
-        self._prune_handle = None
-        assert self.context is not None
+    def _prune(self, context: SinkContext) -> None:
         older_than = None
         if self.config.max_age_seconds:
             older_than = datetime.now(UTC) - timedelta(seconds=self.config.max_age_seconds)
-        pruned = self.context.store.prune(max_count=self.config.max_messages, older_than=older_than)
+        pruned = context.store.prune(max_count=self.config.max_messages, older_than=older_than)
         if pruned:
             log.info("retention pruned %d message(s)", len(pruned))
-            self.context.stats.messages_deleted += len(pruned)
+            context.stats.messages_deleted += len(pruned)
 
     async def stop(self) -> None:
         """Stop accepting, let sessions in flight finish (or get 421), close the store."""
-        if self._unsubscribe_retention is not None:
-            self._unsubscribe_retention()
-        if self._prune_handle is not None:
-            self._prune_handle.cancel()
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
         if self._smtp is not None:
             await self._smtp.stop()
         if self._http is not None:
@@ -151,8 +164,8 @@ class Server:
             self.context.store.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
-        self._smtp = self._http = self._http_ticker = self._prune_handle = None
-        self._unsubscribe_retention = self._scratch = None
+        self._smtp = self._http = self._http_ticker = self._retention = None
+        self._scratch = None
 
 
 def run_event_loop(main: Coroutine[Any, Any, T]) -> T:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from mailsink import MailSink
+import pytest
+
+from mailsink import MailSink, server
 from mailsink.events import Change, ChangeKind
 from tests.conftest import send
 
@@ -32,4 +34,15 @@ def test_max_age_prunes_what_is_older() -> None:
         sink.context.hub.subscribe(lambda change: change.kind is ChangeKind.PRUNE and gone.set())
         send(sink, b"Subject: old\r\n\r\nbody\r\n")
         assert gone.wait(30), "no PRUNE change within 30 s"
+        assert sink.messages == []
+
+
+def test_max_age_also_prunes_an_idle_sink(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server, "RETENTION_INTERVAL_SECONDS", 0.05)
+    with MailSink(max_age_seconds=1.0) as sink:
+        gone = threading.Event()
+        sink.context.hub.subscribe(lambda change: change.kind is ChangeKind.PRUNE and gone.set())
+        send(sink, b"Subject: ages out\r\n\r\nbody\r\n")
+        assert len(sink.messages) == 1, "kept while younger than --max-age"
+        assert gone.wait(30), "not pruned within 30 s although no more mail arrived"
         assert sink.messages == []
