@@ -13,6 +13,7 @@ never wait for the writer. Nothing but the current page of results is held in Py
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import queue
 import sqlite3
@@ -36,7 +37,7 @@ from mailsink.store.codec import (
 )
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.search import SearchQuery, TextTerm, field_text
-from mailsink.store.sqlite_schema import TEXT_TABLES, check_sqlite_features, migrate
+from mailsink.store.sqlite_schema import TEXT_COLUMNS, check_sqlite_features, migrate
 from mailsink.store.sqlite_search import (
     TEXT_COLUMN,
     TRIGRAM,
@@ -57,7 +58,9 @@ _RAW_PIECE = 1024 * 1024
 CHECKPOINT_AFTER_BYTES = 4 * 1024 * 1024
 _JOB_WAL_BYTES = 16 * 1024
 WRITER_CACHE_KIB = 16 * 1024
-_FIELD_OF_COLUMN = {place: field for field, place in TEXT_COLUMN.items()}
+_FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
+_TEXT_FIELDS = [_FIELD_OF_COLUMN[column] for column in TEXT_COLUMNS]
+_TEXT_NAMES, _TEXT_MARKS = ", ".join(TEXT_COLUMNS), ", ?" * len(TEXT_COLUMNS)
 _CHUNK = 500  # IDs per "IN (...)" list
 _TRIGRAM_SAMPLE = 12  # trigrams of a value that `_candidates` looks up
 
@@ -69,9 +72,17 @@ _COUNTS = "SELECT total, unread FROM mailbox_counts"
 
 @dataclass(slots=True)
 class _Job:
-    run: Callable[[sqlite3.Connection], Outcome[Any]]
+    """A change to make on the writer thread: `run`, or storing `message` (adds that follow
+    each other in a batch are stored together, by `_insert_many`)."""
+
+    run: Callable[[sqlite3.Connection], Outcome[Any]] | None
     future: Future[Any]
-    size: int = 0  # the bytes of message it stores, for `CHECKPOINT_AFTER_BYTES`
+    message: NewMessage | None = None
+
+    @property
+    def size(self) -> int:
+        """The bytes of message it stores, for `CHECKPOINT_AFTER_BYTES`."""
+        return 0 if self.message is None else len(self.message.raw)
 
 
 _STOP = object()
@@ -118,7 +129,7 @@ class SqliteStore:
     # -- writes -----------------------------------------------------------------------------
 
     def add(self, message: NewMessage) -> Future[StoredMessage]:
-        return self._submit(partial(_insert, message=message), len(message.raw))
+        return self._submit(None, message)
 
     def delete(self, message_ids: Iterable[str]) -> list[str]:
         return self._write(partial(_delete, message_ids=list(message_ids)))
@@ -231,11 +242,15 @@ class SqliteStore:
         if self._closed:
             raise RuntimeError(f"the message store {self._path} is closed")
 
-    def _submit(self, run: Callable[[sqlite3.Connection], Outcome[T]], size: int = 0) -> Future[T]:
+    def _submit(
+        self,
+        run: Callable[[sqlite3.Connection], Outcome[T]] | None,
+        message: NewMessage | None = None,
+    ) -> Future[T]:
         future: Future[T] = Future()
         with self._submit_lock:
             self._check_open()
-            self._jobs.put(_Job(run, future, size))
+            self._jobs.put(_Job(run, future, message))
         return future
 
     def _write(self, run: Callable[[sqlite3.Connection], Outcome[T]]) -> T:
@@ -316,7 +331,13 @@ class SqliteStore:
     def _transaction(db: sqlite3.Connection, jobs: list[_Job]) -> list[Outcome[Any]]:
         db.execute("BEGIN IMMEDIATE")
         try:
-            outcomes = [job.run(db) for job in jobs]
+            outcomes: list[Outcome[Any]] = []
+            for _, group in itertools.groupby(jobs, key=lambda job: job.run):
+                grouped = list(group)
+                if grouped[0].run is None:
+                    outcomes += _insert_many(db, [job.message for job in grouped if job.message])
+                else:
+                    outcomes += [job.run(db) for job in grouped if job.run]
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -328,47 +349,74 @@ class SqliteStore:
 # -- the jobs: run on the writer thread, inside its transaction ---------------------------------
 
 
-def _insert(db: sqlite3.Connection, message: NewMessage) -> Outcome[StoredMessage]:
-    summary = message.summary
-    tags = clean_tags(summary.tags, partial(_tag_spelling, db))
+def _insert_many(
+    db: sqlite3.Connection, messages: Sequence[NewMessage]
+) -> list[Outcome[StoredMessage]]:
+    """Store `messages` in the open transaction, each table's rows together and the text
+    index's last: FTS5 writes out its pending terms at every statement savepoint, so an
+    ordinary statement between two index inserts would cost one index segment per message."""
+    count = len(messages)
+    db.execute("UPDATE mailbox_counts SET total = total + ?, unread = unread + ?", (count, count))
+    (last,) = db.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'messages'"
+    ).fetchone()
+    seqs = range(last + 1, last + 1 + count)
     try:
-        cursor = db.execute(
-            "INSERT INTO messages (id, received_ms, size, attachments, inlines, mailbox)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                message.id,
-                to_unix_ms(message.envelope.received),
-                len(message.raw),
-                summary.attachments,
-                summary.inlines,
-                message.envelope.mailbox,
-            ),
+        db.executemany(
+            "INSERT INTO messages (seq, id, received_ms, size, attachments, inlines, mailbox)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    seq,
+                    message.id,
+                    to_unix_ms(message.envelope.received),
+                    len(message.raw),
+                    message.summary.attachments,
+                    message.summary.inlines,
+                    message.envelope.mailbox,
+                )
+                for seq, message in zip(seqs, messages, strict=True)
+            ],
         )
     except sqlite3.IntegrityError:
-        raise ValueError(f"message ID {message.id!r} is already stored") from None
-    seq = cursor.lastrowid
-    assert seq is not None
-    db.execute("UPDATE mailbox_counts SET total = total + 1, unread = unread + 1")
-    db.execute(
+        taken = [message.id for message in messages if _seqs_of(db, [message.id])]
+        raise ValueError(f"message ID {taken[0] if taken else '?'!r} is already stored") from None
+    tags = [clean_tags(message.summary.tags, partial(_tag_spelling, db)) for message in messages]
+    db.executemany(
         "INSERT INTO message_data (seq, tags, envelope, summary) VALUES (?, ?, ?, ?)",
-        (seq, json.dumps(tags), envelope_to_json(message.envelope), summary_to_json(summary)),
+        [
+            (
+                seq,
+                json.dumps(message_tags),
+                envelope_to_json(message.envelope),
+                summary_to_json(message.summary),
+            )
+            for seq, message, message_tags in zip(seqs, messages, tags, strict=True)
+        ],
     )
-    _insert_raw(db, seq, message.raw)
-    for table, columns in TEXT_TABLES.items():
-        texts = (seq, *(field_text(_FIELD_OF_COLUMN[table, c], summary) for c in columns))
-        names, marks = ", ".join(columns), ", ?" * len(columns)
-        db.execute(f"INSERT INTO {table} (seq, {names}) VALUES (?{marks})", texts)
-        db.execute(f"INSERT INTO {table}_index (rowid, {names}) VALUES (?{marks})", texts)
-    _link_tags(db, seq, tags)
-    stored = StoredMessage(
-        id=message.id,
-        seq=seq,
-        size=len(message.raw),
-        envelope=message.envelope,
-        summary=summary,
-        tags=tags,
+    for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
+        _insert_raw(db, seq, message.raw)
+        _link_tags(db, seq, message_tags)
+    texts = [
+        (seq, *(field_text(field, message.summary) for field in _TEXT_FIELDS))
+        for seq, message in zip(seqs, messages, strict=True)
+    ]
+    db.executemany(f"INSERT INTO message_text (seq, {_TEXT_NAMES}) VALUES (?{_TEXT_MARKS})", texts)
+    db.executemany(
+        f"INSERT INTO message_text_index (rowid, {_TEXT_NAMES}) VALUES (?{_TEXT_MARKS})", texts
     )
-    return stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)
+    outcomes: list[Outcome[StoredMessage]] = []
+    for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
+        stored = StoredMessage(
+            id=message.id,
+            seq=seq,
+            size=len(message.raw),
+            envelope=message.envelope,
+            summary=message.summary,
+            tags=message_tags,
+        )
+        outcomes.append((stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)))
+    return outcomes
 
 
 def _insert_raw(db: sqlite3.Connection, seq: int, raw: bytes) -> None:
@@ -392,10 +440,8 @@ def _delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome[list[str]
 
 
 def _delete_all(db: sqlite3.Connection) -> Outcome[None]:
-    for table in TEXT_TABLES:
-        db.execute(f"INSERT INTO {table}_index ({table}_index) VALUES ('delete-all')")
-        db.execute(f"DELETE FROM {table}")
-    for table in ("messages", "message_data", "raw", "message_tags", "tags"):
+    db.execute("INSERT INTO message_text_index (message_text_index) VALUES ('delete-all')")
+    for table in ("messages", "message_data", "raw", "message_text", "message_tags", "tags"):
         db.execute(f"DELETE FROM {table}")
     db.execute("UPDATE mailbox_counts SET total = 0, unread = 0")
     return None, (Change(ChangeKind.TRUNCATE),)
@@ -531,14 +577,12 @@ def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
         db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM message_data WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM raw WHERE seq IN ({marks})", chunk)
-        for table, columns in TEXT_TABLES.items():
-            names = ", ".join(columns)
-            db.execute(
-                f"INSERT INTO {table}_index ({table}_index, rowid, {names})"
-                f" SELECT 'delete', seq, {names} FROM {table} WHERE seq IN ({marks})",
-                chunk,
-            )
-            db.execute(f"DELETE FROM {table} WHERE seq IN ({marks})", chunk)
+        db.execute(
+            f"INSERT INTO message_text_index (message_text_index, rowid, {_TEXT_NAMES})"
+            f" SELECT 'delete', seq, {_TEXT_NAMES} FROM message_text WHERE seq IN ({marks})",
+            chunk,
+        )
+        db.execute(f"DELETE FROM message_text WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM message_tags WHERE seq IN ({marks})", chunk)
     if seqs:
         _drop_unused_tags(db)
@@ -556,13 +600,16 @@ def _compile(db: sqlite3.Connection, query: SearchQuery | None, for_page: bool) 
     return compile_query(query, partial(_candidates, db, cap=cap), total)
 
 
-def _candidates(db: sqlite3.Connection, table: str, column: str, value: str, cap: int) -> int:
+def _candidates(db: sqlite3.Connection, column: str, value: str, cap: int) -> int:
     """How many messages hold (a sample of) the trigrams of `value` in `column`, counted up to
     `cap`: from the index alone, so cheaper than the search, and an upper bound of its matches."""
     trigrams = sorted({value[i : i + TRIGRAM] for i in range(len(value) - TRIGRAM + 1)})
     sample = trigrams[:: max(len(trigrams) // _TRIGRAM_SAMPLE, 1)][:_TRIGRAM_SAMPLE]
     phrases = " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in sample)
-    sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table}_index WHERE {table}_index MATCH ? LIMIT ?)"
+    sql = (
+        "SELECT COUNT(*) FROM (SELECT 1 FROM message_text_index"
+        " WHERE message_text_index MATCH ? LIMIT ?)"
+    )
     (count,) = db.execute(sql, (f"{column} : ({phrases})", cap)).fetchone()
     return int(count)
 

@@ -9,11 +9,11 @@ second case-folding by SQLite that could disagree with `str.lower`), made one of
   (`GLOB '*value*'` finds the messages holding every trigram of the value and re-checks
   each), in Seq order, so a page of 50 stops after 50 matches;
 - negated and `addressed:` terms become `m.seq [NOT] IN (index lookup)`;
-- the rest are `instr(column, value)` on the text tables, joined by Seq: terms under three
+- the rest are `instr(column, value)` on the text table, joined by Seq: terms under three
   characters (no trigram), further positive terms (checked only on the driving rows), and
   terms whose trigrams most messages hold, for which a scan is cheaper than the index.
 
-The caller's `candidates(table, column, value)` (how many messages hold the value's trigrams,
+The caller's `candidates(column, value)` (how many messages hold the value's trigrams,
 from the index alone) chooses: the rarest positive term drives, and a term held by more than
 `INDEX_SHARE` of all messages is scanned.
 """
@@ -38,18 +38,17 @@ from mailsink.store.search import (
 
 TRIGRAM = 3
 
-# Where each field's text is: (table, column). The text tables are joined under these aliases.
+# The column of `message_text` (joined as `t`; its index is `x`) that holds each field's text.
 TEXT_COLUMN = {
-    TextField.TEXT: ("message_text", "search_text"),
-    TextField.SUBJECT: ("message_fields", "subject"),
-    TextField.MESSAGE_ID: ("message_fields", "message_id"),
-    TextField.FROM: ("message_fields", "from_text"),
-    TextField.TO: ("message_fields", "to_text"),
-    TextField.CC: ("message_fields", "cc_text"),
-    TextField.BCC: ("message_fields", "bcc_text"),
-    TextField.REPLY_TO: ("message_fields", "reply_to_text"),
+    TextField.TEXT: "search_text",
+    TextField.SUBJECT: "subject",
+    TextField.MESSAGE_ID: "message_id",
+    TextField.FROM: "from_text",
+    TextField.TO: "to_text",
+    TextField.CC: "cc_text",
+    TextField.BCC: "bcc_text",
+    TextField.REPLY_TO: "reply_to_text",
 }
-TABLE_ALIAS = {"message_text": "t", "message_fields": "f"}
 
 # (set, not set) for each flag, written so that the indexes serve both.
 _FLAG_CONDITIONS = {
@@ -63,7 +62,7 @@ _FLAG_CONDITIONS = {
 }
 
 
-CandidateCount = Callable[[str, str, str], int]  # (table, column, value) → messages
+CandidateCount = Callable[[str, str], int]  # (column, value) → messages
 
 # A text term is looked up in the index when at most this share of all messages hold its
 # trigrams; above it, scanning the text is cheaper (about 2.5 µs a message, against 7 µs a
@@ -87,10 +86,9 @@ class _Builder:
     total: int
     conditions: list[str] = field(default_factory=list)
     params: list[object] = field(default_factory=list)
-    joined: set[str] = field(default_factory=set)
+    text_joined: bool = False  # `message_text t` is scanned
     driving_term: TextTerm | None = None
-    driver: str | None = None  # the FTS5 table whose rows drive the query
-    _counted: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    _counted: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add(self, condition: str, *params: object) -> None:
         self.conditions.append(condition)
@@ -103,7 +101,7 @@ class _Builder:
             return None
         if self.candidates is None:
             return 0
-        key = (*TEXT_COLUMN[field], value)
+        key = (TEXT_COLUMN[field], value)
         if key not in self._counted:
             self._counted[key] = self.candidates(*key)
         count = self._counted[key]
@@ -120,17 +118,12 @@ def compile_query(
     for term in terms:
         _compile_term(term, built)
     source, order_key = "messages m", "m.seq"
-    if built.driver is not None:
+    if built.driving_term is not None:
         # CROSS JOIN keeps the index as the outer loop, so its rowid order serves ORDER BY.
-        source, order_key = (
-            f"{built.driver}_index x CROSS JOIN messages m ON m.seq = x.rowid",
-            "x.rowid",
-        )
-    source += "".join(
-        f" JOIN {table} {alias} ON {alias}.seq = m.seq"
-        for table, alias in TABLE_ALIAS.items()
-        if table in built.joined
-    )
+        source = "message_text_index x CROSS JOIN messages m ON m.seq = x.rowid"
+        order_key = "x.rowid"
+    if built.text_joined:
+        source += " JOIN message_text t ON t.seq = m.seq"
     return CompiledQuery(source, " AND ".join(built.conditions) or "1", built.params, order_key)
 
 
@@ -150,9 +143,7 @@ def _driving_term(terms: tuple[Term, ...], built: _Builder) -> TextTerm | None:
 def _compile_term(term: Term, built: _Builder) -> None:
     match term:
         case TextTerm(field, value) if term is built.driving_term:
-            table, column = TEXT_COLUMN[field]
-            built.driver = table
-            built.add(f"x.{column} GLOB ?", f"*{glob_escape(value)}*")
+            built.add(f"x.{TEXT_COLUMN[field]} GLOB ?", f"*{glob_escape(value)}*")
         case TextTerm(field, value, negated):
             _compile_text(field, value, negated, built)
         case TagTerm(name, negated):
@@ -177,13 +168,13 @@ def _compile_text(field: TextField, value: str, negated: bool, built: _Builder) 
     lookup_allowed = negated or field is TextField.ADDRESSED
     parts: list[str] = []
     for one in ADDRESS_FIELDS if field is TextField.ADDRESSED else (field,):
-        table, column = TEXT_COLUMN[one]
+        column = TEXT_COLUMN[one]
         if lookup_allowed and built.indexed(one, value) is not None:
-            parts.append(f"m.seq IN (SELECT rowid FROM {table}_index WHERE {column} GLOB ?)")
+            parts.append(f"m.seq IN (SELECT rowid FROM message_text_index WHERE {column} GLOB ?)")
             built.params.append(f"*{glob_escape(value)}*")
         else:
-            built.joined.add(table)
-            parts.append(f"instr({TABLE_ALIAS[table]}.{column}, ?) > 0")
+            built.text_joined = True
+            parts.append(f"instr(t.{column}, ?) > 0")
             built.params.append(value)
     condition = " OR ".join(parts)
     built.conditions.append(f"NOT ({condition})" if negated else f"({condition})")

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from mailsink.events import ChangeHub
-from mailsink.store.search import parse_search_query
+from mailsink.store.codec import envelope_to_json, summary_to_json
+from mailsink.store.search import TextField, field_text, parse_search_query
 from mailsink.store.sqlite import STREAM_RAW_ABOVE, SqliteStore
-from mailsink.store.sqlite_schema import SCHEMA_VERSION
+from mailsink.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
 from .conftest import make_message
 
@@ -84,6 +85,60 @@ def test_the_file_records_its_schema_version(tmp_path: Path) -> None:
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
+
+
+def test_a_version_1_database_is_migrated_with_its_mail_searchable(tmp_path: Path) -> None:
+    """Version 1 kept the fields and the body text in two tables, an FTS5 index each."""
+    path = tmp_path / "v1.db"
+    message = make_message(subject="Migrated Subject", body="a quasar in the body")
+    summary = message.summary
+    db = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[1](db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO messages (seq, id, received_ms, size, attachments, inlines, mailbox)"
+        " VALUES (7, ?, 0, ?, 0, 0, '')",
+        (message.id, len(message.raw)),
+    )
+    db.execute("UPDATE mailbox_counts SET total = 1, unread = 1")
+    db.execute(
+        "INSERT INTO message_data VALUES (7, '[]', ?, ?)",
+        (envelope_to_json(message.envelope), summary_to_json(summary)),
+    )
+    db.execute("INSERT INTO raw VALUES (7, ?)", (message.raw,))
+    fields = tuple(field_text(f, summary) for f in (TextField.SUBJECT, TextField.MESSAGE_ID))
+    addresses = tuple(
+        field_text(f, summary)
+        for f in (TextField.FROM, TextField.TO, TextField.CC, TextField.BCC, TextField.REPLY_TO)
+    )
+    for table in ("message_fields", "message_fields_index"):
+        key = "seq" if table == "message_fields" else "rowid"
+        db.execute(
+            f"INSERT INTO {table} ({key}, subject, message_id, from_text, to_text, cc_text,"
+            " bcc_text, reply_to_text) VALUES (7, ?, ?, ?, ?, ?, ?, ?)",
+            (*fields, *addresses),
+        )
+    db.execute("INSERT INTO message_text VALUES (7, ?)", (summary.search_text,))
+    db.execute(
+        "INSERT INTO message_text_index (rowid, search_text) VALUES (7, ?)", (summary.search_text,)
+    )
+    db.close()
+
+    store = SqliteStore(path, ChangeHub())
+    try:
+        for query in ("quasar", "subject:migrated", f"from:{summary.from_.address}"):
+            assert [m.id for m in store.search(parse_search_query(query))] == [message.id], query
+        assert store.raw(message.id) == message.raw
+        assert store.add(make_message()).result(timeout=30).seq == 8
+        store.delete([message.id])
+        assert store.search(parse_search_query("quasar")) == []
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    assert "message_fields" not in tables
 
 
 def test_a_database_from_a_newer_mailsink_is_refused(tmp_path: Path) -> None:
