@@ -8,7 +8,8 @@ import signal
 import smtplib
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -83,3 +84,14 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> Iterator[RunningCl
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=30)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Block until `condition()` holds (checked on a short interval), or fail: for what no
+    event announces, such as a file growing."""
+    done = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        done.wait(0.01)
+    raise AssertionError("the condition did not become true in time")

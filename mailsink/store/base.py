@@ -9,7 +9,7 @@ Every change is published on the `ChangeHub` given to the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +61,12 @@ class MailboxCounts:
 class Store(Protocol):
     def add(self, message: NewMessage) -> Future[StoredMessage]:
         """Store, index and announce a message; the future completes when that is done."""
+        ...
+
+    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
+        """Store, index and announce `messages` in the calling thread, if that needs no wait
+        for other writes; else None, nothing is stored, and `add` is the way. For callers
+        that would otherwise wait on `add`'s futures one by one (the event loop's ingest)."""
         ...
 
     def get(self, message_id: str) -> StoredMessage | None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
@@ -56,6 +56,13 @@ class MemoryStore:
             self._hub.publish(Change(ChangeKind.NEW, ids=(stored.id,), message=stored))
         future.set_result(stored)
         return future
+
+    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
+        with self._lock:
+            ids = {message.id for message in messages}
+            if len(ids) < len(messages) or not ids.isdisjoint(self._messages):
+                return None  # `add` gives each its own answer
+            return [self.add(message).result() for message in messages]
 
     def get(self, message_id: str) -> StoredMessage | None:
         with self._lock:

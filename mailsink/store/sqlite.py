@@ -6,6 +6,12 @@ commits, publishes their changes, then completes their futures. So an acknowledg
 durable (WAL with `synchronous=NORMAL` survives a killed process), indexed and announced, and
 a burst of messages costs one commit, not one per message.
 
+`add_now` is the one exception: the event loop's ingest hands it the small messages that
+finished in one loop iteration, and when the writer is idle they are committed right there,
+with no trip to the writer thread and back (two thread switches, and GIL hand-offs with the
+loop, which cost more than the commit on a busy core). The connection's lock keeps the two
+paths apart; whatever cannot go at once goes by the queue.
+
 Readers borrow a connection from a pool and read in their own transaction; in WAL mode they
 never wait for the writer. Nothing but the current page of results is held in Python memory.
 """
@@ -37,6 +43,7 @@ from mailsink.store.codec import (
 )
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.search import SearchQuery, TextTerm, field_text
+from mailsink.store.sqlite_checkpointer import Checkpointer
 from mailsink.store.sqlite_schema import TEXT_COLUMNS, check_sqlite_features, migrate
 from mailsink.store.sqlite_search import (
     TEXT_COLUMN,
@@ -53,7 +60,7 @@ MAX_BATCH = 1000  # jobs per transaction
 STREAM_RAW_ABOVE = 4 * 1024 * 1024  # bytes of a message written into its row piece by piece
 _RAW_PIECE = 1024 * 1024
 # The WAL is copied into the database after about this much was written (SQLite's automatic
-# checkpoint: 1,000 pages of 4 KiB), counting each job as its message plus `_JOB_WAL_BYTES`
+# checkpoint: 1,000 pages of 4 KiB), counting each message as its size plus `_JOB_WAL_BYTES`
 # for the pages of rows and indexes it changes.
 CHECKPOINT_AFTER_BYTES = 4 * 1024 * 1024
 _JOB_WAL_BYTES = 16 * 1024
@@ -79,11 +86,6 @@ class _Job:
     future: Future[Any]
     message: NewMessage | None = None
 
-    @property
-    def size(self) -> int:
-        """The bytes of message it stores, for `CHECKPOINT_AFTER_BYTES`."""
-        return 0 if self.message is None else len(self.message.raw)
-
 
 _STOP = object()
 
@@ -103,9 +105,9 @@ class SqliteStore:
             # a page cache that holds the indexes' hot pages at 100,000s of messages.
             self._writer_db.execute("PRAGMA temp_store = MEMORY")
             self._writer_db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-            # The writer checkpoints itself, after a batch is answered (`_write_loop`): SQLite's
-            # automatic checkpoint would copy and sync the WAL inside the COMMIT, before the
-            # `250` of the message that crossed its threshold (0.2 s for a 25 MB message).
+            # `Checkpointer` checkpoints, beside the writer: SQLite's automatic checkpoint
+            # would copy and sync the WAL inside the COMMIT, before the `250` of the message
+            # that crossed its threshold (0.2 s for a 25 MB message).
             self._writer_db.execute("PRAGMA wal_autocheckpoint = 0")
             migrate(self._writer_db, str(self._path))
         except sqlite3.DatabaseError as error:
@@ -118,7 +120,15 @@ class SqliteStore:
             raise
         self._jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._submit_lock = threading.Lock()
+        self._writing = threading.Lock()  # held while `_writer_db` is in use
+        self._publishing = threading.local()  # `.now` is true while changes are published
         self._closed = False
+        self._checkpointer = Checkpointer(
+            self._connect,
+            self._writing,
+            CHECKPOINT_AFTER_BYTES,
+            f"mailsink-sqlite-checkpoint {self._path.name}",
+        )
         self._pool_lock = threading.Lock()
         self._idle_readers: list[sqlite3.Connection] = []
         self._writer = threading.Thread(
@@ -130,6 +140,24 @@ class SqliteStore:
 
     def add(self, message: NewMessage) -> Future[StoredMessage]:
         return self._submit(None, message)
+
+    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
+        if not messages or not self._writing.acquire(blocking=False):
+            return None
+        try:
+            if self._closed or not self._jobs.empty():  # queued jobs go first
+                return None
+            try:
+                outcomes = self._transaction(
+                    self._writer_db, partial(_insert_many, messages=messages)
+                )
+            except Exception:
+                return None  # through the queue, where a failing message fails alone
+            self._publish(outcomes)
+            self._checkpointer.wrote(_wal_bytes(len(message.raw) for message in messages))
+        finally:
+            self._writing.release()
+        return [stored for stored, _ in outcomes]
 
     def delete(self, message_ids: Iterable[str]) -> list[str]:
         return self._write(partial(_delete, message_ids=list(message_ids)))
@@ -225,6 +253,7 @@ class SqliteStore:
             self._closed = True
             self._jobs.put(_STOP)
         self._writer.join()
+        self._checkpointer.close()
         with self._pool_lock:
             idle, self._idle_readers = self._idle_readers, []
         for db in idle:
@@ -254,7 +283,7 @@ class SqliteStore:
         return future
 
     def _write(self, run: Callable[[sqlite3.Connection], Outcome[T]]) -> T:
-        if threading.current_thread() is self._writer:
+        if getattr(self._publishing, "now", False):
             raise RuntimeError("a change subscriber must not write to the store (deadlock)")
         return self._submit(run).result()
 
@@ -282,7 +311,6 @@ class SqliteStore:
 
     def _write_loop(self) -> None:
         db = self._writer_db
-        unchecked = 0  # bytes written to the WAL since the last checkpoint, roughly
         try:
             stopping = False
             while not stopping:
@@ -299,21 +327,22 @@ class SqliteStore:
                     if isinstance(job, _Job) and job.future.set_running_or_notify_cancel()
                 ]
                 if jobs:
-                    self._commit(db, jobs)
-                    unchecked += sum(_JOB_WAL_BYTES + job.size for job in jobs)
-                if unchecked >= CHECKPOINT_AFTER_BYTES:
-                    # After the jobs' futures are done: their replies need not wait for it.
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                    unchecked = 0
-            db.execute("PRAGMA optimize")
+                    with self._writing:
+                        self._commit(db, jobs)
+                    self._checkpointer.wrote(
+                        _wal_bytes(len(job.message.raw) for job in jobs if job.message)
+                    )
+            with self._writing:
+                db.execute("PRAGMA optimize")
         finally:
-            db.close()
+            with self._writing:
+                db.close()
 
     def _commit(self, db: sqlite3.Connection, jobs: list[_Job]) -> None:
         """Run `jobs` in one transaction; if one fails, run each in its own instead, so that
         it fails alone (savepoints per job would isolate them too, at a cost on every job)."""
         try:
-            outcomes = self._transaction(db, jobs)
+            outcomes = self._transaction(db, partial(_run_jobs, jobs=jobs))
         except Exception as error:
             if len(jobs) == 1:
                 jobs[0].future.set_exception(error)
@@ -321,23 +350,26 @@ class SqliteStore:
             for job in jobs:
                 self._commit(db, [job])
             return
-        for outcome in outcomes:
-            for change in outcome[1]:
-                self._hub.publish(change)
+        self._publish(outcomes)
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.future.set_result(outcome[0])
 
+    def _publish(self, outcomes: list[Outcome[Any]]) -> None:
+        self._publishing.now = True
+        try:
+            for _, changes in outcomes:
+                for change in changes:
+                    self._hub.publish(change)
+        finally:
+            self._publishing.now = False
+
     @staticmethod
-    def _transaction(db: sqlite3.Connection, jobs: list[_Job]) -> list[Outcome[Any]]:
+    def _transaction(
+        db: sqlite3.Connection, run: Callable[[sqlite3.Connection], list[Outcome[Any]]]
+    ) -> list[Outcome[Any]]:
         db.execute("BEGIN IMMEDIATE")
         try:
-            outcomes: list[Outcome[Any]] = []
-            for _, group in itertools.groupby(jobs, key=lambda job: job.run):
-                grouped = list(group)
-                if grouped[0].run is None:
-                    outcomes += _insert_many(db, [job.message for job in grouped if job.message])
-                else:
-                    outcomes += [job.run(db) for job in grouped if job.run]
+            outcomes = run(db)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -347,6 +379,22 @@ class SqliteStore:
 
 
 # -- the jobs: run on the writer thread, inside its transaction ---------------------------------
+
+
+def _wal_bytes(message_sizes: Iterable[int]) -> int:
+    """Roughly what storing messages of these sizes writes to the WAL."""
+    return sum(size + _JOB_WAL_BYTES for size in message_sizes)
+
+
+def _run_jobs(db: sqlite3.Connection, jobs: list[_Job]) -> list[Outcome[Any]]:
+    outcomes: list[Outcome[Any]] = []
+    for _, group in itertools.groupby(jobs, key=lambda job: job.run):
+        grouped = list(group)
+        if grouped[0].run is None:
+            outcomes += _insert_many(db, [job.message for job in grouped if job.message])
+        else:
+            outcomes += [job.run(db) for job in grouped if job.run]
+    return outcomes
 
 
 def _insert_many(

@@ -7,15 +7,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from mailsink.events import ChangeHub
+from mailsink.events import Change, ChangeHub
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.search import TextField, field_text, parse_search_query
 from mailsink.store.sqlite import STREAM_RAW_ABOVE, SqliteStore
 from mailsink.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+from tests.conftest import wait_until
 
 from .conftest import make_message
 
@@ -53,7 +55,8 @@ def test_large_messages_are_stored_exactly_and_checkpointed(tmp_path: Path) -> N
     try:
         stored = [store.add(make_message(raw=raw)).result(timeout=60) for raw in raws]
         assert [store.raw(m.id) for m in stored] == raws
-        assert path.stat().st_size > 2 * STREAM_RAW_ABOVE  # in the file, not only in the WAL
+        # Copied into the file, not only in the WAL (by the checkpoint thread, in its time).
+        wait_until(lambda: path.stat().st_size > 2 * STREAM_RAW_ABOVE)
         assert store.raw(store.add(make_message()).result(timeout=30).id) is not None
     finally:
         store.close()
@@ -76,6 +79,33 @@ def test_close_finishes_pending_writes(tmp_path: Path) -> None:
         assert reopened.count().total == 500
     finally:
         reopened.close()
+
+
+def test_add_now_declines_while_the_writer_thread_is_busy(tmp_path: Path) -> None:
+    """The event loop must never wait for the writer: `add_now` says no and `add` queues."""
+    hub = ChangeHub()
+    store = SqliteStore(tmp_path / "mail.db", hub)
+    publishing, release = threading.Event(), threading.Event()
+
+    def hold_the_writer(change: Change) -> None:
+        if not release.is_set():
+            publishing.set()
+            release.wait(30)
+
+    hub.subscribe(hold_the_writer)
+    try:
+        queued = store.add(make_message(subject="through the queue"))
+        assert publishing.wait(30)
+        assert store.add_now([make_message(subject="declined")]) is None
+        release.set()
+        assert queued.result(timeout=30).seq == 1
+        now = store.add_now([make_message(subject="at once")])
+        assert now is not None
+        assert now[0].seq == 2
+        assert [m.summary.subject for m in store.search()] == ["at once", "through the queue"]
+    finally:
+        release.set()
+        store.close()
 
 
 def test_the_file_records_its_schema_version(tmp_path: Path) -> None:
@@ -193,7 +223,7 @@ _ADD_UNTIL_KILLED = """
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from mailsink.events import ChangeHub
+from mailsink.events import Change, ChangeHub
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.ids import new_message_id
 from mailsink.message.summary import MessageSummary

@@ -86,6 +86,36 @@ def test_add_publishes_new_before_the_future_completes(store: Store, changes: Ch
     assert change.message == stored
 
 
+def test_add_now_stores_announces_and_numbers_a_batch_in_order(
+    store: Store, changes: ChangeLog
+) -> None:
+    first = add(store)
+    batch = [make_message(subject=f"batch {i}", body=f"word{i}") for i in range(3)]
+    stored = store.add_now(batch)
+    assert stored is not None
+    assert [m.id for m in stored] == [m.id for m in batch]
+    assert [m.seq for m in stored] == [first.seq + 1, first.seq + 2, first.seq + 3]
+    assert [c.ids for c in changes.changes[1:]] == [(m.id,) for m in batch]
+    assert all(c.kind is ChangeKind.NEW for c in changes.changes)
+    assert [store.get(m.id) for m in batch] == stored
+    assert [m.id for m in store.search(parse_search_query("word1"))] == [batch[1].id]
+    assert store.raw(batch[2].id) == batch[2].raw
+    assert store.count().total == store.count().unread == 4
+
+
+def test_add_now_refuses_a_batch_with_a_stored_id_and_stores_none_of_it(
+    store: Store, changes: ChangeLog
+) -> None:
+    taken = make_message()
+    store.add(taken).result(timeout=30)
+    fresh = make_message()
+    assert store.add_now([fresh, taken]) is None
+    assert store.get(fresh.id) is None
+    assert store.count().total == 1
+    assert len(changes.changes) == 1
+    assert add(store).seq == 2  # nothing was used up
+
+
 def test_a_subscriber_sees_the_message_in_the_store(store: Store, hub: object) -> None:
     seen: list[StoredMessage | None] = []
     hub.subscribe(lambda change: seen.append(store.get(change.ids[0])))  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import pytest
 from mailsink import MailSink
 from mailsink.events import Change, ChangeHub, ChangeKind, Subscriber
 from mailsink.web.wait import MessageWaiters, parse_timeout
+from tests.conftest import wait_until
 
 from .conftest import SendMail
 
@@ -25,16 +26,6 @@ def pending_waiters(sink: MailSink) -> int:
     app = sink._server._http.config.app  # type: ignore[union-attr]
     waiters: MessageWaiters | None = getattr(app.state, "message_waiters", None)
     return 0 if waiters is None else waiters.pending
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = WAIT_LIMIT) -> None:
-    """Block until `condition()` holds (checked on a short interval), or fail."""
-    done = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if condition():
-            return
-        done.wait(0.01)
-    raise AssertionError("the condition did not become true in time")
 
 
 def until_pending(sink: MailSink, count: int) -> None:

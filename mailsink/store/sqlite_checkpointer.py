@@ -1,0 +1,68 @@
+"""The SQLite store's checkpoints, on their own thread and connection.
+
+A checkpoint copies the WAL into the database file and syncs it: about 10 ms per 4 MB on a
+virtual disk, mostly waiting for the sync. Run by the writer, it held up every commit queued
+behind it (and so every `250` waiting for one). SQLite lets a PASSIVE checkpoint run alongside
+the writer, so here one runs on another connection whenever enough was written since the
+last, and commits go on meanwhile.
+
+But SQLite starts the WAL over only when a write finds all of it copied, which never happens
+while commits keep coming during the copy: the WAL would grow without end under a steady load
+(280 MB for 20 MB of database, and every page lookup slower). So each checkpoint ends with a
+second, short one taken while holding the writer's lock: it copies only what was committed
+during the first, and the next commit starts the WAL over.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+
+
+class Checkpointer:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        writing: threading.Lock,
+        after_bytes: int,
+        name: str,
+    ) -> None:
+        self._connect = connect
+        self._writing = writing  # held by whoever writes to the database
+        self._after_bytes = after_bytes
+        self._lock = threading.Lock()
+        self._unchecked = 0  # bytes written to the WAL since a checkpoint was last asked for
+        self._due = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def wrote(self, size: int) -> None:
+        """Count `size` bytes written to the WAL; past `after_bytes`, a checkpoint is due."""
+        with self._lock:
+            self._unchecked += size
+            if self._unchecked < self._after_bytes:
+                return
+            self._unchecked = 0
+        self._due.set()
+
+    def close(self) -> None:
+        """Stop after the checkpoint in progress, if any."""
+        self._closing = True
+        self._due.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        db = self._connect()
+        try:
+            while True:
+                self._due.wait()
+                self._due.clear()
+                if self._closing:
+                    return
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                with self._writing:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
