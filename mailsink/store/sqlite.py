@@ -44,6 +44,7 @@ from mailsink.store.codec import (
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.search import SearchQuery, TextTerm, field_text
 from mailsink.store.sqlite_checkpointer import Checkpointer
+from mailsink.store.sqlite_raw import RAW_IN_FILE_ABOVE, RawFiles, WriterConnection
 from mailsink.store.sqlite_schema import TEXT_COLUMNS, check_sqlite_features, migrate
 from mailsink.store.sqlite_search import (
     TEXT_COLUMN,
@@ -54,11 +55,10 @@ from mailsink.store.sqlite_search import (
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 T = TypeVar("T")
+C = TypeVar("C", bound=sqlite3.Connection)
 Outcome = tuple[T, Sequence[Change]]  # what a job returns, and the changes to publish
 
 MAX_BATCH = 1000  # jobs per transaction
-STREAM_RAW_ABOVE = 4 * 1024 * 1024  # bytes of a message written into its row piece by piece
-_RAW_PIECE = 1024 * 1024
 # The WAL is copied into the database after about this much was written (SQLite's automatic
 # checkpoint: 1,000 pages of 4 KiB), counting each message as its size plus `_JOB_WAL_BYTES`
 # for the pages of rows and indexes it changes.
@@ -95,7 +95,9 @@ class SqliteStore:
         check_sqlite_features()
         self._path = Path(path)
         self._hub = hub
-        self._writer_db = self._connect()
+        self._raw_files = RawFiles(self._path)
+        self._writer_db = self._connect(WriterConnection)
+        self._writer_db.raw_files = self._raw_files
         try:
             mode = self._writer_db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode != "wal":
@@ -110,6 +112,9 @@ class SqliteStore:
             # that crossed its threshold (0.2 s for a 25 MB message).
             self._writer_db.execute("PRAGMA wal_autocheckpoint = 0")
             migrate(self._writer_db, str(self._path))
+            self._raw_files.remove_orphans(
+                seq for (seq,) in self._writer_db.execute("SELECT seq FROM raw WHERE in_file")
+            )
         except sqlite3.DatabaseError as error:
             self._writer_db.close()
             raise RuntimeError(
@@ -126,6 +131,7 @@ class SqliteStore:
         self._checkpointer = Checkpointer(
             self._connect,
             self._writing,
+            self._raw_files.sync,
             CHECKPOINT_AFTER_BYTES,
             f"mailsink-sqlite-checkpoint {self._path.name}",
         )
@@ -148,13 +154,10 @@ class SqliteStore:
             if self._closed or not self._jobs.empty():  # queued jobs go first
                 return None
             try:
-                outcomes = self._transaction(
-                    self._writer_db, partial(_insert_many, messages=messages)
-                )
+                outcomes = self._transaction(partial(_insert_many, messages=messages))
             except Exception:
                 return None  # through the queue, where a failing message fails alone
             self._publish(outcomes)
-            self._checkpointer.wrote(_wal_bytes(len(message.raw) for message in messages))
         finally:
             self._writing.release()
         return [stored for stored, _ in outcomes]
@@ -191,10 +194,14 @@ class SqliteStore:
     def raw(self, message_id: str) -> bytes | None:
         with self._reading() as db:
             row = db.execute(
-                "SELECT r.data FROM raw r JOIN messages m ON m.seq = r.seq WHERE m.id = ?",
+                "SELECT r.seq, r.data, r.in_file FROM raw r JOIN messages m ON m.seq = r.seq"
+                " WHERE m.id = ?",
                 (message_id,),
             ).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        seq, data, in_file = row
+        return self._raw_files.read(seq) if in_file else bytes(data)
 
     def search(
         self,
@@ -244,7 +251,7 @@ class SqliteStore:
 
     def size_on_disk(self) -> int:
         files = (self._path, self._path.with_name(self._path.name + "-wal"))
-        return sum(f.stat().st_size for f in files if f.exists())
+        return sum(f.stat().st_size for f in files if f.exists()) + self._raw_files.size()
 
     def close(self) -> None:
         with self._submit_lock:
@@ -261,10 +268,14 @@ class SqliteStore:
 
     # -- machinery --------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, factory: type[C] = sqlite3.Connection) -> C:  # type: ignore[assignment]
         # Pooled connections move between threads, never used by two at once.
         return sqlite3.connect(
-            self._path, timeout=30, isolation_level=None, check_same_thread=False
+            self._path,
+            timeout=30,
+            isolation_level=None,
+            check_same_thread=False,
+            factory=factory,
         )
 
     def _check_open(self) -> None:
@@ -328,27 +339,24 @@ class SqliteStore:
                 ]
                 if jobs:
                     with self._writing:
-                        self._commit(db, jobs)
-                    self._checkpointer.wrote(
-                        _wal_bytes(len(job.message.raw) for job in jobs if job.message)
-                    )
+                        self._commit(jobs)
             with self._writing:
                 db.execute("PRAGMA optimize")
         finally:
             with self._writing:
                 db.close()
 
-    def _commit(self, db: sqlite3.Connection, jobs: list[_Job]) -> None:
+    def _commit(self, jobs: list[_Job]) -> None:
         """Run `jobs` in one transaction; if one fails, run each in its own instead, so that
         it fails alone (savepoints per job would isolate them too, at a cost on every job)."""
         try:
-            outcomes = self._transaction(db, partial(_run_jobs, jobs=jobs))
+            outcomes = self._transaction(partial(_run_jobs, jobs=jobs))
         except Exception as error:
             if len(jobs) == 1:
                 jobs[0].future.set_exception(error)
                 return
             for job in jobs:
-                self._commit(db, [job])
+                self._commit([job])
             return
         self._publish(outcomes)
         for job, outcome in zip(jobs, outcomes, strict=True):
@@ -363,10 +371,10 @@ class SqliteStore:
         finally:
             self._publishing.now = False
 
-    @staticmethod
     def _transaction(
-        db: sqlite3.Connection, run: Callable[[sqlite3.Connection], list[Outcome[Any]]]
+        self, run: Callable[[WriterConnection], list[Outcome[Any]]]
     ) -> list[Outcome[Any]]:
+        db = self._writer_db
         db.execute("BEGIN IMMEDIATE")
         try:
             outcomes = run(db)
@@ -374,19 +382,16 @@ class SqliteStore:
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            db.settle(committed=False)
             raise
+        self._checkpointer.wrote(*db.settle(committed=True))
         return outcomes
 
 
 # -- the jobs: run on the writer thread, inside its transaction ---------------------------------
 
 
-def _wal_bytes(message_sizes: Iterable[int]) -> int:
-    """Roughly what storing messages of these sizes writes to the WAL."""
-    return sum(size + _JOB_WAL_BYTES for size in message_sizes)
-
-
-def _run_jobs(db: sqlite3.Connection, jobs: list[_Job]) -> list[Outcome[Any]]:
+def _run_jobs(db: WriterConnection, jobs: list[_Job]) -> list[Outcome[Any]]:
     outcomes: list[Outcome[Any]] = []
     for _, group in itertools.groupby(jobs, key=lambda job: job.run):
         grouped = list(group)
@@ -467,17 +472,15 @@ def _insert_many(
     return outcomes
 
 
-def _insert_raw(db: sqlite3.Connection, seq: int, raw: bytes) -> None:
-    """Store the exact bytes. A large message is written into its row piece by piece: bound as
-    a parameter, SQLite would first copy it whole (so a 25 MB message would be in memory twice)."""
-    if len(raw) <= STREAM_RAW_ABOVE:
+def _insert_raw(db: WriterConnection, seq: int, raw: bytes) -> None:
+    """Store the exact bytes: in the row, or for a large message in a file (`sqlite_raw`)."""
+    db.written_bytes += _JOB_WAL_BYTES + len(raw)
+    if len(raw) <= RAW_IN_FILE_ABOVE:
         db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, raw))
         return
-    db.execute("INSERT INTO raw (seq, data) VALUES (?, zeroblob(?))", (seq, len(raw)))
-    view = memoryview(raw)
-    with db.blobopen("raw", "data", seq) as blob:
-        for start in range(0, len(raw), _RAW_PIECE):
-            blob.write(view[start : start + _RAW_PIECE])
+    db.raw_files.write(seq, raw)
+    db.files_written.append(seq)
+    db.execute("INSERT INTO raw (seq, data, in_file) VALUES (?, x'', 1)", (seq,))
 
 
 def _delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome[list[str]]:
@@ -487,7 +490,8 @@ def _delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome[list[str]
     return deleted, (Change(ChangeKind.DELETE, ids=tuple(deleted)),) if deleted else ()
 
 
-def _delete_all(db: sqlite3.Connection) -> Outcome[None]:
+def _delete_all(db: WriterConnection) -> Outcome[None]:
+    db.files_released += [seq for (seq,) in db.execute("SELECT seq FROM raw WHERE in_file")]
     db.execute("INSERT INTO message_text_index (message_text_index) VALUES ('delete-all')")
     for table in ("messages", "message_data", "raw", "message_text", "message_tags", "tags"):
         db.execute(f"DELETE FROM {table}")
@@ -614,7 +618,7 @@ def _seqs_of(
     return {i: found[i] for i in wanted if i in found}
 
 
-def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
+def _delete_seqs(db: WriterConnection, seqs: list[int]) -> None:
     for chunk in _chunks(seqs):
         marks = _marks(chunk)
         db.execute(
@@ -624,6 +628,12 @@ def _delete_seqs(db: sqlite3.Connection, seqs: list[int]) -> None:
         )
         db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM message_data WHERE seq IN ({marks})", chunk)
+        db.files_released += [
+            seq
+            for (seq,) in db.execute(
+                f"SELECT seq FROM raw WHERE in_file AND seq IN ({marks})", chunk
+            )
+        ]
         db.execute(f"DELETE FROM raw WHERE seq IN ({marks})", chunk)
         db.execute(
             f"INSERT INTO message_text_index (message_text_index, rowid, {_TEXT_NAMES})"

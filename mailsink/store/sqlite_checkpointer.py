@@ -25,22 +25,27 @@ class Checkpointer:
         self,
         connect: Callable[[], sqlite3.Connection],
         writing: threading.Lock,
+        sync_files: Callable[[list[int]], None],
         after_bytes: int,
         name: str,
     ) -> None:
         self._connect = connect
         self._writing = writing  # held by whoever writes to the database
+        self._sync_files = sync_files
+        self._unsynced: list[int] = []  # Seqs of raw files written since the last checkpoint
         self._after_bytes = after_bytes
         self._lock = threading.Lock()
-        self._unchecked = 0  # bytes written to the WAL since a checkpoint was last asked for
+        self._unchecked = 0  # bytes written since a checkpoint was last asked for
         self._due = threading.Event()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def wrote(self, size: int) -> None:
-        """Count `size` bytes written to the WAL; past `after_bytes`, a checkpoint is due."""
+    def wrote(self, size: int, files: list[int]) -> None:
+        """Count `size` bytes written (to the WAL, or to the raw `files` beside it); past
+        `after_bytes`, a checkpoint is due."""
         with self._lock:
+            self._unsynced += files
             self._unchecked += size
             if self._unchecked < self._after_bytes:
                 return
@@ -48,10 +53,16 @@ class Checkpointer:
         self._due.set()
 
     def close(self) -> None:
-        """Stop after the checkpoint in progress, if any."""
+        """Stop after the checkpoint in progress, if any; sync the files written since."""
         self._closing = True
         self._due.set()
         self._thread.join()
+        self._sync_files(self._take_unsynced())
+
+    def _take_unsynced(self) -> list[int]:
+        with self._lock:
+            files, self._unsynced = self._unsynced, []
+        return files
 
     def _run(self) -> None:
         db = self._connect()
@@ -61,6 +72,7 @@ class Checkpointer:
                 self._due.clear()
                 if self._closing:
                     return
+                self._sync_files(self._take_unsynced())  # before the rows that name them
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 with self._writing:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -12,7 +12,8 @@ Layout:
   reads them with one lookup per message.
 - `mailbox_counts`: the total and unread counts, kept by the store's writes (not by triggers:
   a trigger makes every insert keep a statement journal).
-- `raw`: the exact bytes, once.
+- `raw`: the exact bytes, once; or `in_file` = 1 when they are in a file of their own
+  (`sqlite_raw`).
 - `tags`, `message_tags`: tag names and which messages carry them.
 - `message_text`: the lower-cased text that search looks in (subject, Message-ID, addresses,
   then the body text last, so that a scan of the small fields stops before a long body's
@@ -20,9 +21,9 @@ Layout:
   once); `sqlite_search` tells how queries use it.
 
 Version 1 kept the fields and the body text in two tables with an FTS5 index each; version 2
-merged them (one index per message, not two: a third less SQLite work per stored message) and
+merged them (one index per message, not two: a third less SQLite work per stored message),
 dropped FTS5's per-row column sizes (`columnsize=0`: only ranking reads them, and search never
-ranks).
+ranks), and added `raw.in_file`.
 """
 
 from __future__ import annotations
@@ -112,8 +113,9 @@ def _create_text_index(
     )
 
 
-def _merge_text_tables(db: sqlite3.Connection) -> None:
-    """Version 2: one text table and one index (see the module's docstring)."""
+def _create_v2(db: sqlite3.Connection) -> None:
+    """One text table and one index; large messages in files (see the module's docstring)."""
+    db.execute("ALTER TABLE raw ADD COLUMN in_file INTEGER NOT NULL DEFAULT 0")
     _create_text_table(db, "merged_text", TEXT_COLUMNS)
     fields = ", ".join(f"f.{column}" for column in TEXT_COLUMNS[:-1])
     db.execute(
@@ -131,7 +133,7 @@ def _merge_text_tables(db: sqlite3.Connection) -> None:
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _create_v1,
-    2: _merge_text_tables,
+    2: _create_v2,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -15,7 +15,8 @@ import pytest
 from mailsink.events import Change, ChangeHub
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.search import TextField, field_text, parse_search_query
-from mailsink.store.sqlite import STREAM_RAW_ABOVE, SqliteStore
+from mailsink.store.sqlite import CHECKPOINT_AFTER_BYTES, SqliteStore
+from mailsink.store.sqlite_raw import RAW_IN_FILE_ABOVE
 from mailsink.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import wait_until
 
@@ -45,26 +46,80 @@ def test_everything_is_back_after_a_restart(tmp_path: Path) -> None:
         reopened.close()
 
 
-def test_large_messages_are_stored_exactly_and_checkpointed(tmp_path: Path) -> None:
-    """Messages over `STREAM_RAW_ABOVE` are written into their row piece by piece, and the
-    writer's own checkpoints (SQLite's automatic one is off) copy the WAL into the file."""
+def large_raw(tag: int, size: int = RAW_IN_FILE_ABOVE + 7) -> bytes:
+    return bytes([tag]) * 3 + bytes(range(256)) * (size // 256) + b"end"
+
+
+def test_large_messages_live_in_files_named_by_seq(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
-    size = STREAM_RAW_ABOVE + 512 * 1024 + 7  # a last piece shorter than the others (1 MiB)
-    raws = [bytes([i]) * 3 + bytes(range(256)) * (size // 256) + b"end" for i in range(3)]
+    raws = [large_raw(i) for i in range(3)]
     store = SqliteStore(path, ChangeHub())
     try:
         stored = [store.add(make_message(raw=raw)).result(timeout=60) for raw in raws]
+        small_message = make_message()
+        small = store.add(small_message).result(timeout=30)
         assert [store.raw(m.id) for m in stored] == raws
-        # Copied into the file, not only in the WAL (by the checkpoint thread, in its time).
-        wait_until(lambda: path.stat().st_size > 2 * STREAM_RAW_ABOVE)
-        assert store.raw(store.add(make_message()).result(timeout=30).id) is not None
+        files = path.with_name("mail.db.raw")
+        assert sorted(p.name for p in files.iterdir()) == sorted(str(m.seq) for m in stored)
+        assert (files / str(stored[1].seq)).read_bytes() == raws[1]
+        assert store.size_on_disk() > 3 * RAW_IN_FILE_ABOVE
+        store.delete([stored[0].id])
+        assert not (files / str(stored[0].seq)).exists()
+        assert store.raw(stored[0].id) is None
     finally:
         store.close()
     reopened = SqliteStore(path, ChangeHub())
     try:
-        assert [reopened.raw(m.id) for m in stored] == raws
+        assert [reopened.raw(m.id) for m in stored[1:]] == raws[1:]
+        assert reopened.raw(small.id) == small_message.raw
+        reopened.delete_all()
+        assert not files.exists() or not any(files.iterdir())
     finally:
         reopened.close()
+
+
+def test_files_no_row_names_are_removed_when_the_store_opens(tmp_path: Path) -> None:
+    """Left by a transaction that never committed (a killed process, a failed batch)."""
+    path = tmp_path / "mail.db"
+    store = SqliteStore(path, ChangeHub())
+    kept = store.add(make_message(raw=large_raw(1))).result(timeout=60)
+    store.close()
+    files = path.with_name("mail.db.raw")
+    (files / "999").write_bytes(b"an orphan")
+    (files / "notes.txt").write_bytes(b"not ours to remove")
+    reopened = SqliteStore(path, ChangeHub())
+    try:
+        assert sorted(p.name for p in files.iterdir()) == sorted([str(kept.seq), "notes.txt"])
+        assert reopened.raw(kept.id) == large_raw(1)
+    finally:
+        reopened.close()
+
+
+def test_a_batch_that_fails_leaves_no_file_behind(tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    store = SqliteStore(path, ChangeHub())
+    try:
+        taken = make_message()
+        store.add(taken).result(timeout=30)
+        assert store.add_now([make_message(raw=large_raw(2)), taken]) is None
+        files = path.with_name("mail.db.raw")
+        assert not files.exists() or not any(files.iterdir())
+        assert store.count().total == 1
+    finally:
+        store.close()
+
+
+def test_the_checkpoint_copies_the_wal_into_the_file(tmp_path: Path) -> None:
+    """SQLite's automatic checkpoint is off; the store's own runs on its own thread."""
+    path = tmp_path / "mail.db"
+    store = SqliteStore(path, ChangeHub())
+    try:
+        body = "x" * 60_000  # in the rows, not in files
+        for _ in range(3):
+            store.add_now([make_message(body=body + str(i)) for i in range(30)])
+        wait_until(lambda: path.stat().st_size > CHECKPOINT_AFTER_BYTES)
+    finally:
+        store.close()
 
 
 def test_close_finishes_pending_writes(tmp_path: Path) -> None:
