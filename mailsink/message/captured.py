@@ -24,7 +24,12 @@ from mailsink.message.envelope import Envelope
 from mailsink.message.headers import HeaderMap
 from mailsink.message.html_text import html_links, strip_html, text_links
 from mailsink.message.mime import MimePart, ParsedMessage, parse_message
-from mailsink.message.summary import MessageSummary, envelope_only_recipients, summarize
+from mailsink.message.summary import (
+    MessageSummary,
+    envelope_only_recipients,
+    message_warnings,
+    summarize,
+)
 
 if TYPE_CHECKING:
     from mailsink.store.base import StoredMessage
@@ -147,7 +152,7 @@ class CapturedMessage:
 
     @property
     def warnings(self) -> list[str]:
-        return list(self.summary.warnings)
+        return message_warnings(self.summary, self.mime)
 
     def links(self) -> list[str]:
         """Links in the text body, then in the HTML body (hrefs and written-out URLs), with

@@ -175,7 +175,8 @@ def _field(headers: HeaderMap, name: str) -> str:
 class ParsedMessage:
     """A parsed message: the tree, and enmime's view of it (bodies, attachments, inlines)."""
 
-    def __init__(self, root: MimePart, warnings: list[str]) -> None:
+    def __init__(self, raw: bytes, root: MimePart, warnings: list[str]) -> None:
+        self.raw = raw
         self.root = root
         self.warnings = warnings
         self.attachments: list[MimePart] = []
@@ -317,7 +318,7 @@ def parse_message(
         warnings.append(f"the MIME structure could not be read ({type(error).__name__})")
         root = MimePart(b"\n" + raw, 0, len(raw) + 1, default_type=TEXT_PLAIN)
         root.part_id = "0"
-    return ParsedMessage(root, warnings)
+    return ParsedMessage(raw, root, warnings)
 
 
 # One level of the walk: the container, the PartID prefix of its children, its depth, and the

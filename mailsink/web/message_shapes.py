@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from mailsink.message.mime import MimePart, ParsedMessage, parse_message
+from mailsink.message.summary import message_warnings
 from mailsink.store.base import Store, StoredMessage
 from mailsink.web.json_shapes import JSONObject, address_json, addresses_json, envelope_json
 from mailsink.web.responses import go_time, go_time_ms_local
@@ -54,7 +55,6 @@ def message_json(stored: StoredMessage, parsed: ParsedMessage) -> JSONObject:
     summary = stored.summary
     unsubscribe = parsed.list_unsubscribe
     date = summary.date
-    warnings = list(dict.fromkeys((*summary.warnings, *parsed.warnings)))
     return {
         "ID": stored.id,
         "MessageID": summary.message_id,
@@ -81,6 +81,6 @@ def message_json(stored: StoredMessage, parsed: ParsedMessage) -> JSONObject:
         "Inline": [attachment_json(part) for part in parsed.shown_inlines],
         "Attachments": [attachment_json(part) for part in parsed.shown_attachments],
         "Seq": stored.seq,
-        "Warnings": warnings,
+        "Warnings": message_warnings(summary, parsed),
         "Envelope": envelope_json(stored.envelope),
     }

@@ -10,7 +10,7 @@ import pytest
 
 from mailsink.message.address import Address
 from mailsink.message.mime import parse_message
-from mailsink.message.summary import make_snippet, summarize
+from mailsink.message.summary import make_snippet, message_warnings, summarize
 
 from .builders import make_envelope, many_parts, nested, newsletter, text_message, to_bytes
 
@@ -139,12 +139,17 @@ def test_search_text_uses_the_text_body_without_html() -> None:
 def test_standards_warnings_are_filled() -> None:
     raw = b"From: a@example.test\nTo: b@example.test\nSubject: caf\xc3\xa9\n\nbody\n"
     summary = summarize(raw, make_envelope())
-    assert summary.warnings == (
-        "bare LF (line ending without CR) 5 times, first on line 1",
+    ingest_warnings = [
         "8-bit data without BODY=8BITMIME (or SMTPUTF8) on MAIL FROM",
         "missing Date header",
         "missing Message-ID header",
-    )
+    ]
+    assert list(summary.warnings) == ingest_warnings
+    # The line checks read every byte: they are made when the message is shown.
+    assert message_warnings(summary, parse_message(raw)) == [
+        "bare LF (line ending without CR) 5 times, first on line 1",
+        *ingest_warnings,
+    ]
     declared = summarize(raw.replace(b"\n", b"\r\n"), make_envelope(BODY="8BITMIME"))
     assert declared.warnings == ("missing Date header", "missing Message-ID header")
     assert declared.subject == "café"

@@ -280,3 +280,25 @@ def test_release_without_relay(client: httpx.Client, rich_id: str) -> None:
     assert response.text.startswith("SMTP error: ")
     unknown = client.post(f"/api/v1/message/{'C' * 22}/release", json={"To": ["x@example.com"]})
     assert unknown.status_code == 404
+
+
+def test_warnings_name_long_lines_and_bare_line_ends(
+    client: httpx.Client, send_message: SendMessage, sink: MailSink
+) -> None:
+    """The line checks are made when the message is shown, ahead of ingest's header checks;
+    the API and the pytest view give the same list."""
+    raw = (
+        b"From: a@example.com\r\nTo: b@example.com\r\nSubject: off-standard\r\n\r\n"
+        + b"y" * 1200
+        + b"\r\nbare LF here\nand a bare CR\r here\r\n"
+    )
+    message_id = send_message(raw)
+    warnings = client.get(f"/api/v1/message/{message_id}").json()["Warnings"]
+    assert warnings == [
+        "line 5 is 1,200 bytes long; lines must not exceed 1,000 bytes (998 + CRLF)",
+        "bare LF (line ending without CR) once, first on line 6",
+        "bare CR (CR not followed by LF) once, first on line 7",
+        "missing Date header",
+        "missing Message-ID header",
+    ]
+    assert sink.messages[-1].warnings == warnings
