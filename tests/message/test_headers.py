@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 import pytest
 
@@ -156,3 +157,53 @@ def test_parse_date(value: str, expected: datetime | None) -> None:
     if expected is not None:
         assert parsed is not None
         assert parsed.utcoffset() == expected.utcoffset()
+
+
+USUAL_SHAPES = [
+    "a@b.c",
+    " <a@b.c> ",
+    "Alice  Example\t<alice.example+tag@mail.example.com>",
+    "'Al' <x.y+z@q-r.s>",
+    "Alice<a@b.c>",
+    "a..b@c",
+    "<a@b.c>trailing",
+    "A-B_C.D <a@b>",
+    "=?utf-8?q?Caf=C3=A9?= <cafe@example.com>",
+    '"Quoted, Name" <q@example.com>',
+    "a@b.c, d@e.f",
+    "(comment) a@b.c",
+]
+
+
+@pytest.mark.parametrize("value", USUAL_SHAPES)
+def test_the_usual_address_shapes_read_as_the_general_parser_reads_them(value: str) -> None:
+    from mailsink.message.address import _parse_tokens  # the general path, for comparison
+
+    assert parse_address_list(value) == _parse_tokens(value)
+
+
+USUAL_DATES = [
+    "Mon, 30 Nov 2026 07:30:44 +0000",
+    "Mon, 30 Nov 2026 07:30:44 +0000 (UTC)",
+    "30 Nov 2026 07:30:44 -0500",
+    "Tue,  1 Jan 2030 00:00:00 +0530",
+    "Mon, 30 Nov 2026 07:30:44 -0000",
+    "Mon, 30 Feb 2026 07:30:44 +0000",
+    "Mon, 30 Nov 2026 24:00:00 +0000",
+    "Mon, 30 Nov 2026 07:30:44 +0099",
+    "Mon, 30 nov 2026 07:30:44 -0130",
+    "  Sun, 1 Mar 2026 23:59:59 +1400  ",
+]
+
+
+@pytest.mark.parametrize("value", USUAL_DATES)
+def test_the_usual_date_shape_reads_as_the_email_package_reads_it(value: str) -> None:
+    try:
+        expected: datetime | None = parsedate_to_datetime(value)
+    except ValueError:
+        expected = None
+    if expected is not None and expected.tzinfo is None:
+        expected = expected.replace(tzinfo=UTC)
+    parsed = parse_date(value)
+    assert parsed == expected
+    assert (parsed and parsed.utcoffset()) == (expected and expected.utcoffset())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -319,6 +320,19 @@ def test_a_slow_client_is_cut_at_the_timeout_while_another_is_served(make_sink: 
         assert slow.reply().startswith("421 4.4.2")
         assert slow.closed_by_server()
     assert sink.wait_for_incident("idle timeout")
+
+
+def test_every_command_pushes_the_idle_timeout_back(make_sink: MakeSink) -> None:
+    """One timer stays armed and re-arms when it fires before the pushed-back deadline."""
+    sink = make_sink(smtp_timeout=0.5)
+    with RawClient(sink.host, sink.port) as busy:
+        assert busy.reply().startswith("220")
+        started = time.monotonic()
+        while time.monotonic() - started < 1.6:  # three timeouts' worth of steady commands
+            assert busy.command("NOOP").startswith("250")
+        assert busy.reply().startswith("421 4.4.2")  # and then, idle, it is cut
+        assert busy.closed_by_server()
+        assert time.monotonic() - started >= 2.0
 
 
 def test_auth_required_without_tls_does_not_warn_per_connection(
