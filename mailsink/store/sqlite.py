@@ -111,6 +111,9 @@ class SqliteStore:
             # would copy and sync the WAL inside the COMMIT, before the `250` of the message
             # that crossed its threshold (0.2 s for a 25 MB message).
             self._writer_db.execute("PRAGMA wal_autocheckpoint = 0")
+            # When the WAL starts over, its file is cut back to this (it may have grown to
+            # `sqlite_checkpointer.RESTART_WAL_ABOVE` and more under a steady load).
+            self._writer_db.execute(f"PRAGMA journal_size_limit = {CHECKPOINT_AFTER_BYTES}")
             migrate(self._writer_db, str(self._path))
             self._raw_files.remove_orphans(
                 seq for (seq,) in self._writer_db.execute("SELECT seq FROM raw WHERE in_file")
