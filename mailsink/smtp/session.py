@@ -190,6 +190,10 @@ class SmtpSession(SMTP):
         if self.transport is not None:
             self.transport.abort()
 
+    def data_received(self, data: bytes) -> None:
+        self._pool.context.ingest.input_arrived()
+        super().data_received(data)
+
     def _reset_timeout(self, duration: float | None = None) -> None:
         """Push the idle deadline back. aiosmtpd cancels and creates a timer on every command;
         here one timer stays armed and, when it fires before the deadline, re-arms for the rest."""
