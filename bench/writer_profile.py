@@ -1,10 +1,11 @@
-"""Where the SQLite writer's time goes for one small message: cProfile over `_insert` calls.
+"""Where the SQLite writer's time goes for small messages: cProfile over `_insert_many`.
 
     python bench/writer_profile.py [COUNT]
 
-Adds COUNT (1,500) copies of a 2 KB message through the store (warming the indexes), then runs
-`_insert` COUNT more times in one transaction under cProfile and prints the top functions.
-Also prints what `summarize` costs per message. For issue 6's small-message loads (a), (b).
+Adds COUNT (1,500) copies of a 2 KB message through the store (warming the indexes), then
+stores COUNT more in transactions of three (about what one commit takes under load (b)) under
+cProfile, and prints the top functions. Also prints what `summarize` costs per message. For
+issue 6's small-message loads (a), (b).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.ids import new_message_id
 from mailsink.message.summary import summarize
 from mailsink.store.base import NewMessage
-from mailsink.store.sqlite import SqliteStore, _insert
+from mailsink.store.sqlite import SqliteStore, _insert_many
+from mailsink.store.sqlite_raw import RawFiles, WriterConnection
 
 RAW = (
     b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.com>\r\nSubject: hello there\r\n"
@@ -54,15 +56,18 @@ def main(count: int) -> None:
                 future.result()
         finally:
             store.close()
-        db = sqlite3.connect(path, isolation_level=None)
+        db = sqlite3.connect(path, isolation_level=None, factory=WriterConnection)
+        db.raw_files = RawFiles(path)
         try:
-            db.execute("BEGIN")
             profile = cProfile.Profile()
             profile.enable()
-            for _ in range(count):
-                _insert(db, NewMessage(new_message_id(), RAW, envelope, summary))
+            for _ in range(count // 3):
+                db.execute("BEGIN IMMEDIATE")
+                batch = [NewMessage(new_message_id(), RAW, envelope, summary) for _ in range(3)]
+                _insert_many(db, batch)
+                db.execute("COMMIT")
+                db.settle(committed=True)
             profile.disable()
-            db.execute("COMMIT")
         finally:
             db.close()
     pstats.Stats(profile).sort_stats("tottime").print_stats(12)
