@@ -17,9 +17,12 @@ enough: done after every checkpoint, such stalls held the writer up 4 % of the t
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 RESTART_WAL_ABOVE = 64 * 1024 * 1024  # bytes of WAL file
 _CATCH_UP_ROUNDS = 3  # unlocked rounds at most before the locked one
@@ -79,17 +82,29 @@ class Checkpointer:
                 self._due.clear()
                 if self._closing:
                     return
-                self._sync_files(self._take_unsynced())  # before the rows that name them
-                frames = _checkpoint(db)
-                if frames * page_size > RESTART_WAL_ABOVE:
-                    for _ in range(_CATCH_UP_ROUNDS):
-                        copied, frames = frames, _checkpoint(db)
-                        if frames - copied <= _CAUGHT_UP_FRAMES:
-                            break
-                    with self._writing:
-                        _checkpoint(db)
+                try:
+                    self._checkpoint_round(db, page_size)
+                except (OSError, sqlite3.Error):  # a full disk, say: the next round tries again
+                    log.exception("checkpoint of the message database failed")
         finally:
             db.close()
+
+    def _checkpoint_round(self, db: sqlite3.Connection, page_size: int) -> None:
+        files = self._take_unsynced()
+        try:
+            self._sync_files(files)  # before the rows that name them
+        except OSError:
+            with self._lock:
+                self._unsynced[:0] = files  # for the next round
+            raise
+        frames = _checkpoint(db)
+        if frames * page_size > RESTART_WAL_ABOVE:
+            for _ in range(_CATCH_UP_ROUNDS):
+                copied, frames = frames, _checkpoint(db)
+                if frames - copied <= _CAUGHT_UP_FRAMES:
+                    break
+            with self._writing:
+                _checkpoint(db)
 
 
 def _checkpoint(db: sqlite3.Connection) -> int:
