@@ -109,7 +109,8 @@ OPTIONS = (
     Option(
         "--database",
         "database",
-        "SQLite file kept across restarts (default: a temporary file removed at exit)",
+        "SQLite file kept across restarts (default: a temporary file removed at exit);"
+        " messages over 128 KiB are kept beside it in PATH.raw/",
         Path,
         metavar="PATH",
     ),
