@@ -8,8 +8,9 @@ for all of them, made on the loop itself when the store's writer is idle. The co
 while SMTP input keeps arriving (`input_arrived`), for at most `SETTLE_ITERATIONS` loop
 iterations: the loop is busy with other sessions then anyway, and their messages join the
 commit; once an iteration brings no input, the loop would go idle, and the commit is made.
-Under load this takes three times as many messages per commit as committing at once, and a
-commit costs about the same for one message as for several. Large messages (and a busy
+Under load (b) of `bench/` this made 5.6 messages a commit on average, against 1.5 when
+committing at the end of the loop iteration, and a commit costs about the same for one message
+as for several. Large messages (and a busy
 writer) go through `Store.add`.
 """
 
@@ -63,7 +64,7 @@ class Ingest:
         when the store could not take them at once (then none of them is stored)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[StoredMessage | None] = loop.create_future()
-        if not self._waiting:
+        if not self._waiting:  # -1: no count of reads matches, so it waits one iteration at least
             loop.call_soon(self._store_when_settled, loop, -1, 0)
         self._waiting.append((message, future))
         return future

@@ -395,18 +395,18 @@ class SqliteStore:
 
 
 def _run_jobs(db: WriterConnection, jobs: list[_Job]) -> list[Outcome[Any]]:
+    """Each job's outcome, in order; adds that follow each other are stored together."""
     outcomes: list[Outcome[Any]] = []
-    for _, group in itertools.groupby(jobs, key=lambda job: job.run):
-        grouped = list(group)
-        if grouped[0].run is None:
-            outcomes += _insert_many(db, [job.message for job in grouped if job.message])
+    for adds, group in itertools.groupby(jobs, key=lambda job: job.run is None):
+        if adds:
+            outcomes += _insert_many(db, [job.message for job in group if job.message])
         else:
-            outcomes += [job.run(db) for job in grouped if job.run]
+            outcomes += [job.run(db) for job in group if job.run]
     return outcomes
 
 
 def _insert_many(
-    db: sqlite3.Connection, messages: Sequence[NewMessage]
+    db: WriterConnection, messages: Sequence[NewMessage]
 ) -> list[Outcome[StoredMessage]]:
     """Store `messages` in the open transaction, each table's rows together and the text
     index's last: FTS5 writes out its pending terms at every statement savepoint, so an
@@ -434,9 +434,9 @@ def _insert_many(
                 for seq, message in zip(seqs, messages, strict=True)
             ],
         )
-    except sqlite3.IntegrityError:
-        taken = [message.id for message in messages if _seqs_of(db, [message.id])]
-        raise ValueError(f"message ID {taken[0] if taken else '?'!r} is already stored") from None
+    except sqlite3.IntegrityError:  # the writer then stores each alone, to name the one
+        named = " or ".join(repr(message.id) for message in messages)
+        raise ValueError(f"message ID {named} is already stored") from None
     tags = [clean_tags(message.summary.tags, partial(_tag_spelling, db)) for message in messages]
     db.executemany(
         "INSERT INTO message_data (seq, tags, envelope, summary) VALUES (?, ?, ?, ?)",

@@ -15,7 +15,6 @@ last one before it syncs the database, so a row that reached the disk names a fi
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,9 +44,6 @@ class RawFiles:
     def remove(self, seqs: Iterable[int]) -> None:
         for seq in seqs:
             self.path(seq).unlink(missing_ok=True)
-
-    def remove_all(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
 
     def remove_orphans(self, kept: Iterable[int]) -> None:
         """Remove the files of Seqs not in `kept` (left by a transaction that never committed)."""

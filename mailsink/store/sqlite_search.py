@@ -50,7 +50,8 @@ TEXT_COLUMN = {
     TextField.REPLY_TO: "reply_to_text",
 }
 
-# (set, not set) for each flag, written so that the indexes serve both.
+# (set, not set) for each flag. The read index serves both; the attachment and inline ones
+# hold only the messages with the flag, so "not set" (most messages) is a scan.
 _FLAG_CONDITIONS = {
     Flag.READ: ("m.read = 1", "m.read = 0"),
     Flag.TAGGED: (
