@@ -517,9 +517,13 @@ export class Inbox {
     return `${total}${unread}`;
   }
 
-  /** The tag bar: one button per tag, each a search. */
+  /** The tag bar: one button per tag, each a search. Redrawn only when the tags change, so
+   * that a click is never lost to a button replaced by an identical one mid-click. */
   renderTags(container, onTag) {
     container.hidden = this.tags.length === 0;
+    const shown = JSON.stringify(this.tags);
+    if (container.dataset.tags === shown) return;
+    container.dataset.tags = shown;
     setChildren(
       container,
       this.tags.map((tag) =>
