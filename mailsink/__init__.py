@@ -5,13 +5,9 @@ The public surface is what `__all__` lists; everything else may change between r
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("mailsink")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from mailsink.version import __version__
 
 __all__ = [
     "CapturedMessage",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailsink import __version__
 from mailsink.config import Config, parse_duration, parse_host_port, parse_webroot
+from mailsink.version import __version__
 
 if TYPE_CHECKING:
     from mailsink.server import Server

@@ -12,8 +12,8 @@ from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
 
 if TYPE_CHECKING:
-    from mailsink.smtp.chaos import ChaosTriggers
-    from mailsink.smtp.relay import Relay
+    from mailsink.chaos import ChaosTriggers
+    from mailsink.relay.client import Relay
 
 
 @dataclass(frozen=True, slots=True)

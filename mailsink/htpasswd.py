@@ -16,6 +16,8 @@ from pathlib import Path
 
 import bcrypt
 
+from mailsink.line_config import config_lines
+
 _BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 _UNSUPPORTED_PREFIXES = ("$apr1$", "$1$", "$5$", "$6$", "$argon2")
 
@@ -32,13 +34,9 @@ class Htpasswd:
     def parse(cls, text: str, source: str = "<htpasswd>") -> Htpasswd:
         """Raises ValueError naming the file and line for a line that is not `user:secret`."""
         secrets: dict[str, str] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            user, sep, secret = line.partition(":")
-            if not sep or not user or not secret:
-                raise ValueError(f"{source}:{number}: expected 'user:password', got {line!r}")
+        for number, user, secret in config_lines(text, ":", source, "user:password"):
+            if not secret:
+                raise ValueError(f"{source}:{number}: expected 'user:password', got {user + ':'!r}")
             if secret.startswith(_UNSUPPORTED_PREFIXES):
                 raise ValueError(
                     f"{source}:{number}: unsupported hash for {user!r}; "

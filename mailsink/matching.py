@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, TypedDict, Union
 
 if TYPE_CHECKING:
     from mailsink.message.captured import CapturedMessage
@@ -26,6 +26,16 @@ def _matches(pattern: Pattern, value: str, *, fold_case: bool) -> bool:
 
 def _show(pattern: Pattern) -> str:
     return f"/{pattern.pattern}/" if isinstance(pattern, re.Pattern) else repr(pattern)
+
+
+class FilterArgs(TypedDict, total=False):
+    """The filter keywords that `filter`, `wait_for` and `assert_sent` take (as `MessageFilter`)."""
+
+    to: Pattern | None
+    mail_from: Pattern | None
+    subject: Pattern | None
+    header: tuple[str, Pattern] | None
+    where: Callable[[CapturedMessage], bool] | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from mailsink.config import Config, HostPort
 from mailsink.context import ListenAddress, SinkContext
 from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.ingest import Ingest
+from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
@@ -61,6 +62,7 @@ class Server:
         self._http_socket: socket.socket | None = None
         self._http_ticker: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
+        self._auto_relay: AutoRelay | None = None
 
     @property
     def listeners(self) -> list[ListenAddress]:
@@ -72,6 +74,7 @@ class Server:
         stats = RuntimeStats()
         self.context = SinkContext(self.config, store, hub, Ingest(store, stats), stats)
         try:
+            self._auto_relay = start_relay(self.context)
             self._smtp = await start_smtp(self.context)
             if self.config.listen is not None:
                 await self._start_http(self.config.listen)
@@ -155,6 +158,8 @@ class Server:
                 await self._retention
         if self._smtp is not None:
             await self._smtp.stop()
+        if self._auto_relay is not None:
+            await self._auto_relay.close()
         if self._http is not None:
             self._http.should_exit = True
             if self._http_ticker is not None:
@@ -164,7 +169,7 @@ class Server:
             self.context.store.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
-        self._smtp = self._http = self._http_ticker = self._retention = None
+        self._smtp = self._http = self._http_ticker = self._retention = self._auto_relay = None
         self._scratch = None
 
 

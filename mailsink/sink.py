@@ -20,14 +20,17 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from mailsink.config import Config, HostPort, parse_host_port, parse_webroot
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
-from mailsink.matching import MessageFilter, Pattern, explain_arrivals
+from mailsink.matching import FilterArgs, MessageFilter, explain_arrivals
 from mailsink.message.captured import CapturedMessage
 from mailsink.server import Server, run_event_loop
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack for **kwargs is Python 3.12+
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -98,16 +101,6 @@ class StoreSource:
             self._newest.wait_for(lambda: self._newest_seq > after_seq, timeout)
 
 
-def _filter(
-    to: Pattern | None,
-    mail_from: Pattern | None,
-    subject: Pattern | None,
-    header: tuple[str, Pattern] | None,
-    where: Any,
-) -> MessageFilter:
-    return MessageFilter(to=to, mail_from=mail_from, subject=subject, header=header, where=where)
-
-
 class MailView:
     """Messages above a Seq floor, with filters, waits and assertions (CONTRACT §6)."""
 
@@ -141,31 +134,18 @@ class MailView:
             raise AssertionError("no mail has arrived")
         return messages[-1]
 
-    def filter(
-        self,
-        *,
-        to: Pattern | None = None,
-        mail_from: Pattern | None = None,
-        subject: Pattern | None = None,
-        header: tuple[str, Pattern] | None = None,
-        where: Any = None,
-    ) -> list[CapturedMessage]:
-        flt = _filter(to, mail_from, subject, header, where)
+    def filter(self, **filters: Unpack[FilterArgs]) -> list[CapturedMessage]:
+        flt = MessageFilter(**filters)
         return [m for m in self.messages if flt.matches(m)]
 
     def wait_for(
         self,
         count: int = 1,
         timeout: float | None = None,
-        *,
-        to: Pattern | None = None,
-        mail_from: Pattern | None = None,
-        subject: Pattern | None = None,
-        header: tuple[str, Pattern] | None = None,
-        where: Any = None,
+        **filters: Unpack[FilterArgs],
     ) -> list[CapturedMessage]:
         """Block until at least `count` messages match; return the first `count` of them."""
-        flt = _filter(to, mail_from, subject, header, where)
+        flt = MessageFilter(**filters)
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         while True:
@@ -183,17 +163,19 @@ class MailView:
                 )
             self._source.wait_for_new(newest, remaining)
 
-    def wait_for_one(self, timeout: float | None = None, **filters: Any) -> CapturedMessage:
+    def wait_for_one(
+        self, timeout: float | None = None, **filters: Unpack[FilterArgs]
+    ) -> CapturedMessage:
         return self.wait_for(1, timeout, **filters)[0]
 
     async def wait_for_async(
-        self, count: int = 1, timeout: float | None = None, **filters: Any
+        self, count: int = 1, timeout: float | None = None, **filters: Unpack[FilterArgs]
     ) -> list[CapturedMessage]:
         """`wait_for` for code on an event loop (the loop keeps running while it waits)."""
         return await asyncio.to_thread(self.wait_for, count, timeout, **filters)
 
     def assert_sent(
-        self, count: int | None = None, timeout: float | None = None, **filters: Any
+        self, count: int | None = None, timeout: float | None = None, **filters: Unpack[FilterArgs]
     ) -> list[CapturedMessage]:
         """Wait for matching mail; with `count`, also fail if more than `count` matched."""
         self.wait_for(count or 1, timeout, **filters)
@@ -206,7 +188,7 @@ class MailView:
             )
         return matched
 
-    def assert_no_mail(self, within: float = 0.5, **filters: Any) -> None:
+    def assert_no_mail(self, within: float = 0.5, **filters: Unpack[FilterArgs]) -> None:
         """Fail if matching mail is here or arrives within `within` seconds."""
         try:
             found = self.wait_for(1, within, **filters)

@@ -1,7 +1,7 @@
 """The SMTP listeners: bind them, run a session per connection, stop them gracefully.
 
 `start_smtp` binds with `loop.create_server` and reads the port from the socket (aiosmtpd 1.4.6's
-`Controller` cannot bind port 0), sets up TLS, chaos and relay on the context, and returns the
+`Controller` cannot bind port 0), sets up TLS and chaos on the context, and returns the
 `SmtpService` whose `stop` lets transactions in flight finish before it answers `421`.
 """
 
@@ -11,13 +11,11 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
 
+from mailsink.chaos import ChaosTriggers
 from mailsink.config import HostPort
 from mailsink.context import ListenAddress, SinkContext
 from mailsink.smtp.auth import Credentials
-from mailsink.smtp.chaos import ChaosTriggers
-from mailsink.smtp.relay import AutoRelay, Relay
 from mailsink.smtp.session import SessionPool, SmtpSession
 from mailsink.smtp.tls import server_context
 
@@ -32,13 +30,9 @@ class SmtpService:
         self,
         servers: list[asyncio.Server],
         pool: SessionPool,
-        auto_relay: AutoRelay | None,
-        unsubscribe: Callable[[], None] | None,
     ) -> None:
         self._servers = servers
         self._pool = pool
-        self._auto_relay = auto_relay
-        self._unsubscribe = unsubscribe
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting. Idle sessions get `421` at once; a session in a transaction gets
@@ -66,10 +60,6 @@ class SmtpService:
         await asyncio.gather(*self._pool.tasks, return_exceptions=True)
         for server in self._servers:
             await server.wait_closed()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        if self._auto_relay is not None:
-            await self._auto_relay.close()
 
     async def _pool_changed(self, timeout: float) -> None:
         """Wait until a session ends a transaction or disconnects, or `timeout` passes."""
@@ -88,8 +78,6 @@ async def start_smtp(context: SinkContext) -> SmtpService:
         raise ValueError("--smtp-require-starttls needs --smtp-tls-cert (a PEM file, or auto)")
     if config.enable_chaos:
         context.chaos = ChaosTriggers.from_spec(config.chaos_triggers)
-    if config.smtp_relay_config is not None:
-        context.relay = Relay.from_file(config.smtp_relay_config)
     pool = SessionPool(context, Credentials.from_config(config), starttls)
     servers: list[asyncio.Server] = []
     try:
@@ -101,13 +89,7 @@ async def start_smtp(context: SinkContext) -> SmtpService:
         for server in servers:
             server.close()
         raise
-    auto_relay, unsubscribe = None, None
-    if context.relay is not None and (
-        context.relay.config.relay_all or context.relay.config.relay_matching
-    ):
-        auto_relay = AutoRelay(context.relay, context.store, asyncio.get_running_loop())
-        unsubscribe = context.hub.subscribe(auto_relay.on_change)
-    return SmtpService(servers, pool, auto_relay, unsubscribe)
+    return SmtpService(servers, pool)
 
 
 async def _listen(

@@ -19,10 +19,11 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from mailsink.context import SinkContext
 from mailsink.htpasswd import Htpasswd
-from mailsink.web import api_v1, events, health, mailhog, openapi, views, wait
-from mailsink.web.basic_auth import BasicAuth
-from mailsink.web.body_limit import BodySizeLimit, BodyTooLarge, body_too_large_handler
-from mailsink.web.cors import Cors
+from mailsink.web import health, openapi
+from mailsink.web.live import wait, websocket
+from mailsink.web.mailhog import routes as mailhog
+from mailsink.web.mailpit import routes as mailpit
+from mailsink.web.mailpit import views
 from mailsink.web.request_body import BadRequest
 from mailsink.web.resolve import NotFound
 from mailsink.web.responses import (
@@ -31,12 +32,12 @@ from mailsink.web.responses import (
     not_found_response,
     text_response,
 )
-from mailsink.web.security import (
-    CrossSiteFormGuard,
-    HostAllowlist,
-    SecurityHeaders,
-    is_loopback,
-)
+from mailsink.web.security.basic_auth import BasicAuth
+from mailsink.web.security.body_limit import BodySizeLimit, BodyTooLarge, body_too_large_handler
+from mailsink.web.security.cors import Cors
+from mailsink.web.security.cross_site import CrossSiteFormGuard
+from mailsink.web.security.headers import SecurityHeaders
+from mailsink.web.security.hosts import HostAllowlist, is_loopback
 from mailsink.web.ui import ui_routes
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,9 @@ def app_routes() -> list[BaseRoute]:
     return [
         *health.routes,
         *wait.routes,
-        *events.routes,
+        *websocket.routes,
         *openapi.routes,
-        *api_v1.routes,
+        *mailpit.routes,
         *mailhog.routes,
         *views.routes,
         *ui_routes(),

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mailsink import __version__
+from mailsink.version import __version__
 from mailsink.web.responses import json_response
 
 Schema = dict[str, Any]

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from mailsink.message.ids import is_message_id
 from mailsink.message.mime import ParsedMessage
 from mailsink.store.base import Store, StoredMessage
-from mailsink.web.message_shapes import load_parsed
+from mailsink.web.mailpit.message_json import load_parsed
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import NOT_FOUND_TEXT
 from mailsink.web.search_params import query_param

@@ -14,6 +14,7 @@ from mailsink.config import Config, HostPort
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeHub, ChangeKind, SmtpIncident
 from mailsink.ingest import Ingest
+from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import StoredMessage
@@ -40,11 +41,15 @@ class RunningSmtp:
         self.context = SinkContext(self.config, self.store, hub, Ingest(self.store, stats), stats)
         self._thread.start()
         try:
+            self.auto_relay = self.call(self._start_relay())
             self.service: SmtpService = self.call(start_smtp(self.context))
         except BaseException:
             self._close_loop()
             raise
         self._stopped = False
+
+    async def _start_relay(self) -> AutoRelay | None:
+        return start_relay(self.context)  # needs the sink's running loop
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = WAIT_SECONDS) -> T:
         """Run `coroutine` on the sink's loop and return its result."""
@@ -96,6 +101,8 @@ class RunningSmtp:
         self._stopped = True
         try:
             self.call(self.service.stop(grace))
+            if self.auto_relay is not None:
+                self.call(self.auto_relay.close())
         finally:
             self._close_loop()
 

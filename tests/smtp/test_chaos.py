@@ -6,7 +6,7 @@ import smtplib
 
 import pytest
 
-from mailsink.smtp.chaos import ChaosError, ChaosTriggers
+from mailsink.chaos import ChaosError, ChaosTriggers
 
 from .harness import MakeSink
 

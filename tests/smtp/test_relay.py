@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from mailsink.config import HostPort
-from mailsink.smtp.relay import RelayError, edit_headers, parse_relay_config
+from mailsink.relay.config import RelayError, parse_relay_config
+from mailsink.relay.headers import edit_headers
 
 from .harness import MakeSink, RunningSmtp
 

@@ -22,8 +22,8 @@ from mailsink.events import Change, ChangeHub, ChangeKind, SmtpIncident
 from mailsink.ingest import Ingest
 from mailsink.stats import RuntimeStats
 from mailsink.store.memory import MemoryStore
-from mailsink.web.events import MailpitEvents, change_frames, encode_frame
-from mailsink.web.ws_broadcast import FRAME_QUEUE_SIZE, Listener, origin_allowed
+from mailsink.web.live.broadcast import FRAME_QUEUE_SIZE, Listener, origin_allowed
+from mailsink.web.live.websocket import MailpitEvents, change_frames, encode_frame
 
 from .conftest import SendMail
 

@@ -13,7 +13,7 @@ import pytest
 
 from mailsink import MailSink
 from mailsink.events import Change, ChangeHub, ChangeKind, Subscriber
-from mailsink.web.wait import MessageWaiters, parse_timeout
+from mailsink.web.live.wait import MessageWaiters, parse_timeout
 from tests.conftest import wait_until
 
 from .conftest import SendMail

@@ -13,7 +13,12 @@ import hashlib
 from mailsink.message.mime import MimePart, ParsedMessage, parse_message
 from mailsink.message.summary import message_warnings
 from mailsink.store.base import Store, StoredMessage
-from mailsink.web.json_shapes import JSONObject, address_json, addresses_json, envelope_json
+from mailsink.web.mailpit.summary_json import (
+    JSONObject,
+    address_json,
+    addresses_json,
+    envelope_json,
+)
 from mailsink.web.responses import go_time, go_time_ms_local
 
 

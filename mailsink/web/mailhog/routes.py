@@ -6,7 +6,7 @@ At the root only the routes that do not collide with Mailpit's are served (`GET 
 `GET /api/v2/search`, `DELETE /api/v1/messages/{id}`, `POST /api/v1/messages/{id}/release`):
 MailHog clients with a fixed `/api` path then work, while `DELETE /api/v1/messages` stays
 Mailpit's (`ok`; the PyPI client only checks the status). The live streams are in
-`mailhog_events`, release in `mailhog_release`, the JSON shapes in `mailhog_shapes`.
+`streams`, release in `release`, the JSON shapes in `message_json`.
 
 Where we differ from MailHog, on purpose:
 - An unknown ID is 404 with an empty body (MailHog: 500, or 200 `null` for GET).
@@ -33,10 +33,10 @@ from mailsink.context import SinkContext
 from mailsink.message.mime import parse_message
 from mailsink.store.base import Store, StoredMessage
 from mailsink.store.search import SearchQuery, TextField, TextTerm, clean_search_value
-from mailsink.web import mailhog_events
-from mailsink.web.mailhog_release import release_endpoint
-from mailsink.web.mailhog_responses import bare_status, empty, mailhog_json
-from mailsink.web.mailhog_shapes import JSONObject, message_json, messages_json
+from mailsink.web.mailhog import streams
+from mailsink.web.mailhog.message_json import JSONObject, message_json, messages_json
+from mailsink.web.mailhog.release import release_endpoint
+from mailsink.web.mailhog.responses import bare_status, empty, mailhog_json
 from mailsink.web.request_context import sink_context
 
 DEFAULT_LIMIT = 50
@@ -217,7 +217,7 @@ def _full_api() -> list[BaseRoute]:
         _route("/api/v1/messages/{id:str}/download", GET=v1_download),
         _route("/api/v1/messages/{id:str}/mime/part/{n:str}/download", GET=v1_part_download),
         _route("/api/v1/messages/{id:str}/release", POST=release_endpoint),
-        *mailhog_events.routes,
+        *streams.routes,
     ]
 
 

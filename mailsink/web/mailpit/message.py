@@ -16,13 +16,13 @@ from starlette.responses import Response
 
 from mailsink.message.headers import HeaderMap, headers_json
 from mailsink.message.mime import MimePart, find_part, mime_tree_json
-from mailsink.smtp.relay import RelayError
-from mailsink.web.message_shapes import message_json
+from mailsink.relay.config import RelayError
+from mailsink.web.mailpit.message_json import message_json
+from mailsink.web.mailpit.thumbnail import BLANK_THUMBNAIL_JPEG
 from mailsink.web.request_body import read_object, string_list_field
 from mailsink.web.request_context import sink_context
 from mailsink.web.resolve import NotFound, requested_message, requested_parsed
 from mailsink.web.responses import error_response, json_response, ok_response
-from mailsink.web.thumbnail import BLANK_THUMBNAIL_JPEG
 
 NO_RELAY_TEXT = "SMTP error: no relay is configured (start mailsink with --smtp-relay-config FILE)"
 SPAM_ASSASSIN_OFF_TEXT = "File not found\n"

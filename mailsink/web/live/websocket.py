@@ -1,6 +1,6 @@
 """WebSocket `/api/events`: Mailpit's live events, `{"Type": …, "Data": …}` text frames.
 
-Frames come from the change hub through a `Broadcaster` (mailsink/web/ws_broadcast.py: one hub
+Frames come from the change hub through a `Broadcaster` (mailsink/web/live/broadcast.py: one hub
 subscription per app, each frame encoded once for all clients, slow clients dropped, foreign
 Origins refused, protocol pings for keepalive). `stats` frames are debounced to at most one per
 250 ms and sent to each client when it connects; their counts are read after the debounce, so
@@ -17,13 +17,18 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from mailsink import __version__
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
-from mailsink.web.json_shapes import summary_json
+from mailsink.version import __version__
+from mailsink.web.live.broadcast import (
+    Broadcaster,
+    Listener,
+    refuse_foreign_origin,
+    serve_websocket,
+)
+from mailsink.web.mailpit.summary_json import summary_json
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import go_json
-from mailsink.web.ws_broadcast import Broadcaster, Listener, refuse_foreign_origin, serve_websocket
 
 log = logging.getLogger(__name__)
 

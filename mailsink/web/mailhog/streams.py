@@ -25,10 +25,15 @@ from starlette.websockets import WebSocket
 
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
-from mailsink.web.mailhog_shapes import JSONObject, message_json
+from mailsink.web.live.broadcast import (
+    Broadcaster,
+    Listener,
+    refuse_foreign_origin,
+    serve_websocket,
+)
+from mailsink.web.mailhog.message_json import JSONObject, message_json
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import go_json
-from mailsink.web.ws_broadcast import Broadcaster, Listener, refuse_foreign_origin, serve_websocket
 
 SSE_KEEPALIVE_SECONDS = 60.0
 _GO_HTML_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})

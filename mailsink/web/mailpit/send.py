@@ -24,8 +24,6 @@ from starlette.responses import Response
 
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.ids import new_message_id
-from mailsink.web.basic_auth import basic_credentials
-from mailsink.web.body_limit import too_large_response
 from mailsink.web.request_body import (
     BadRequest,
     JSONObject,
@@ -36,6 +34,8 @@ from mailsink.web.request_body import (
 )
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import json_response
+from mailsink.web.security.basic_auth import basic_credentials
+from mailsink.web.security.body_limit import too_large_response
 
 RESTRICTED_HEADERS = frozenset(
     {"to", "from", "cc", "bcc", "reply-to", "date", "subject", "content-type", "mime-version"}

@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mailsink.smtp.relay import RelayError
-from mailsink.web.mailhog_responses import bare_status, empty
+from mailsink.relay.config import RelayError
+from mailsink.web.mailhog.responses import bare_status, empty
 from mailsink.web.request_body import BadRequest, read_object, string_field
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import error_response

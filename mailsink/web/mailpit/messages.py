@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from mailsink.context import SinkContext
 from mailsink.store.search import SearchQuery
-from mailsink.web.json_shapes import messages_list_json
+from mailsink.web.mailpit.summary_json import messages_list_json
 from mailsink.web.request_body import (
     BadRequest,
     bool_field,

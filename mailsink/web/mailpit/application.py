@@ -11,9 +11,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mailsink import __version__
+from mailsink.chaos import ChaosError
 from mailsink.context import SinkContext
-from mailsink.smtp.chaos import ChaosError
+from mailsink.version import __version__
 from mailsink.web.request_body import read_object
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import error_response, json_response

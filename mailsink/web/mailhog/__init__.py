@@ -1,0 +1,1 @@
+"""MailHog's HTTP API and live streams, with MailHog's exact bodies (see `routes.py`)."""

@@ -1,0 +1,34 @@
+"""Mailpit's API v1 (reference §2–§4), every route in one table, relative to the webroot."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from mailsink.web.mailpit import application, message, messages, send, tags
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/messages", messages.list_messages, methods=["GET"]),
+    Route("/api/v1/messages", messages.set_read_status, methods=["PUT"]),
+    Route("/api/v1/messages", messages.delete_messages, methods=["DELETE"]),
+    Route("/api/v1/search", messages.search_messages, methods=["GET"]),
+    Route("/api/v1/search", messages.delete_search, methods=["DELETE"]),
+    Route("/api/v1/send", send.send_message, methods=["POST"]),
+    Route("/api/v1/message/{id}", message.get_message, methods=["GET"]),
+    Route("/api/v1/message/{id}/headers", message.get_headers, methods=["GET"]),
+    Route("/api/v1/message/{id}/raw", message.get_raw, methods=["GET"]),
+    Route("/api/v1/message/{id}/mime", message.get_mime_tree, methods=["GET"]),
+    Route("/api/v1/message/{id}/part/{part}", message.get_part, methods=["GET"]),
+    Route("/api/v1/message/{id}/part/{part}/thumb", message.get_thumbnail, methods=["GET"]),
+    Route("/api/v1/message/{id}/release", message.release, methods=["POST"]),
+    Route("/api/v1/message/{id}/html-check", message.html_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/link-check", message.link_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/sa-check", message.spam_assassin_check, methods=["GET"]),
+    Route("/api/v1/tags", tags.list_tags, methods=["GET"]),
+    Route("/api/v1/tags", tags.set_tags, methods=["PUT"]),
+    Route("/api/v1/tags/{tag}", tags.rename_tag, methods=["PUT"]),
+    Route("/api/v1/tags/{tag}", tags.delete_tag, methods=["DELETE"]),
+    Route("/api/v1/info", application.info, methods=["GET"]),
+    Route("/api/v1/webui", application.webui, methods=["GET"]),
+    Route("/api/v1/chaos", application.get_chaos, methods=["GET"]),
+    Route("/api/v1/chaos", application.set_chaos, methods=["PUT"]),
+]
