@@ -1,4 +1,4 @@
-"""Where the SQLite writer's time goes for small messages: cProfile over `_insert_many`.
+"""Where the SQLite writer's time goes for small messages: cProfile over `insert_many`.
 
     python bench/writer_profile.py [COUNT]
 
@@ -24,8 +24,9 @@ from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.ids import new_message_id
 from mailsink.message.summary import summarize
 from mailsink.store.base import NewMessage
-from mailsink.store.sqlite import SqliteStore, _insert_many
-from mailsink.store.sqlite_raw import RawFiles, WriterConnection
+from mailsink.store.sqlite import SqliteStore
+from mailsink.store.sqlite.raw_files import RawFiles, WriterConnection
+from mailsink.store.sqlite.writes import insert_many
 
 RAW = (
     b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.com>\r\nSubject: hello there\r\n"
@@ -64,7 +65,7 @@ def main(count: int) -> None:
             for _ in range(count // 3):
                 db.execute("BEGIN IMMEDIATE")
                 batch = [NewMessage(new_message_id(), RAW, envelope, summary) for _ in range(3)]
-                _insert_many(db, batch)
+                insert_many(db, batch)
                 db.execute("COMMIT")
                 db.settle(committed=True)
             profile.disable()

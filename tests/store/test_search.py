@@ -11,11 +11,11 @@ import pytest
 
 from mailsink.events import ChangeHub
 from mailsink.message.address import Address
-from mailsink.store import sqlite_search
 from mailsink.store.base import Store
 from mailsink.store.memory import MemoryStore
 from mailsink.store.search import parse_search_query
 from mailsink.store.sqlite import SqliteStore
+from mailsink.store.sqlite import query as sqlite_search
 
 from .conftest import make_message
 

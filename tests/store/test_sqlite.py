@@ -15,9 +15,10 @@ import pytest
 from mailsink.events import Change, ChangeHub
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.search import TextField, field_text, parse_search_query
-from mailsink.store.sqlite import CHECKPOINT_AFTER_BYTES, SqliteStore
-from mailsink.store.sqlite_raw import RAW_IN_FILE_ABOVE
-from mailsink.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+from mailsink.store.sqlite import SqliteStore
+from mailsink.store.sqlite.raw_files import RAW_IN_FILE_ABOVE
+from mailsink.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from mailsink.store.sqlite.store import CHECKPOINT_AFTER_BYTES
 from tests.conftest import wait_until
 
 from .conftest import make_message

@@ -13,12 +13,12 @@ Layout:
 - `mailbox_counts`: the total and unread counts, kept by the store's writes (not by triggers:
   a trigger makes every insert keep a statement journal).
 - `raw`: the exact bytes, once; or `in_file` = 1 when they are in a file of their own
-  (`sqlite_raw`).
+  (`raw_files.py`).
 - `tags`, `message_tags`: tag names and which messages carry them.
 - `message_text`: the lower-cased text that search looks in (subject, Message-ID, addresses,
   then the body text last, so that a scan of the small fields stops before a long body's
   overflow pages), with one FTS5 trigram index with external content (the text is stored
-  once); `sqlite_search` tells how queries use it.
+  once); `query.py` tells how queries use it.
 
 Version 1 kept the fields and the body text in two tables with an FTS5 index each; version 2
 merged them (one index per message, not two: a third less SQLite work per stored message),

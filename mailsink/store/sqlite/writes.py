@@ -1,0 +1,305 @@
+"""The SQL of each write: functions run on the writer thread, inside its open transaction.
+
+Each returns its result and the changes to publish once the transaction has committed
+(`Outcome`); none commits or publishes by itself (`writer.py` does, for a whole batch).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
+
+from mailsink.events import Change, ChangeKind
+from mailsink.store.base import NewMessage, StoredMessage, TagError
+from mailsink.store.codec import envelope_to_json, summary_to_json
+from mailsink.store.dates import to_unix_ms
+from mailsink.store.search import field_text
+from mailsink.store.sqlite.query import TEXT_COLUMN
+from mailsink.store.sqlite.raw_files import RAW_IN_FILE_ABOVE, WriterConnection
+from mailsink.store.sqlite.schema import TEXT_COLUMNS
+from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
+
+T = TypeVar("T")
+Outcome = tuple[T, Sequence[Change]]  # what a write returns, and the changes to publish
+
+# Bytes of WAL a message costs beyond its size: the pages of rows and indexes it changes.
+JOB_WAL_BYTES = 16 * 1024
+_FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
+_TEXT_FIELDS = [_FIELD_OF_COLUMN[column] for column in TEXT_COLUMNS]
+_TEXT_NAMES, _TEXT_MARKS = ", ".join(TEXT_COLUMNS), ", ?" * len(TEXT_COLUMNS)
+_CHUNK = 500  # IDs per "IN (...)" list
+
+
+def insert_many(
+    db: WriterConnection, messages: Sequence[NewMessage]
+) -> list[Outcome[StoredMessage]]:
+    """Store `messages` in the open transaction, each table's rows together and the text
+    index's last: FTS5 writes out its pending terms at every statement savepoint, so an
+    ordinary statement between two index inserts would cost one index segment per message."""
+    count = len(messages)
+    db.execute("UPDATE mailbox_counts SET total = total + ?, unread = unread + ?", (count, count))
+    (last,) = db.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'messages'"
+    ).fetchone()
+    seqs = range(last + 1, last + 1 + count)
+    try:
+        db.executemany(
+            "INSERT INTO messages (seq, id, received_ms, size, attachments, inlines, mailbox)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    seq,
+                    message.id,
+                    to_unix_ms(message.envelope.received),
+                    len(message.raw),
+                    message.summary.attachments,
+                    message.summary.inlines,
+                    message.envelope.mailbox,
+                )
+                for seq, message in zip(seqs, messages, strict=True)
+            ],
+        )
+    except sqlite3.IntegrityError:  # the writer then stores each alone, to name the one
+        named = " or ".join(repr(message.id) for message in messages)
+        raise ValueError(f"message ID {named} is already stored") from None
+    tags = [clean_tags(message.summary.tags, partial(_tag_spelling, db)) for message in messages]
+    db.executemany(
+        "INSERT INTO message_data (seq, tags, envelope, summary) VALUES (?, ?, ?, ?)",
+        [
+            (
+                seq,
+                json.dumps(message_tags),
+                envelope_to_json(message.envelope),
+                summary_to_json(message.summary),
+            )
+            for seq, message, message_tags in zip(seqs, messages, tags, strict=True)
+        ],
+    )
+    for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
+        _insert_raw(db, seq, message.raw)
+        _link_tags(db, seq, message_tags)
+    texts = [
+        (seq, *(field_text(field, message.summary) for field in _TEXT_FIELDS))
+        for seq, message in zip(seqs, messages, strict=True)
+    ]
+    db.executemany(f"INSERT INTO message_text (seq, {_TEXT_NAMES}) VALUES (?{_TEXT_MARKS})", texts)
+    db.executemany(
+        f"INSERT INTO message_text_index (rowid, {_TEXT_NAMES}) VALUES (?{_TEXT_MARKS})", texts
+    )
+    outcomes: list[Outcome[StoredMessage]] = []
+    for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
+        stored = StoredMessage(
+            id=message.id,
+            seq=seq,
+            size=len(message.raw),
+            envelope=message.envelope,
+            summary=message.summary,
+            tags=message_tags,
+        )
+        outcomes.append((stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)))
+    return outcomes
+
+
+def _insert_raw(db: WriterConnection, seq: int, raw: bytes) -> None:
+    """Store the exact bytes: in the row, or for a large message in a file (`raw_files.py`)."""
+    db.written_bytes += JOB_WAL_BYTES + len(raw)
+    if len(raw) <= RAW_IN_FILE_ABOVE:
+        db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, raw))
+        return
+    db.raw_files.write(seq, raw)
+    db.files_written.append(seq)
+    db.execute("INSERT INTO raw (seq, data, in_file) VALUES (?, x'', 1)", (seq,))
+
+
+def delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome[list[str]]:
+    found = _seqs_of(db, message_ids)
+    _delete_seqs(db, list(found.values()))
+    deleted = list(found)
+    return deleted, (Change(ChangeKind.DELETE, ids=tuple(deleted)),) if deleted else ()
+
+
+def delete_all(db: WriterConnection) -> Outcome[None]:
+    db.files_released += [seq for (seq,) in db.execute("SELECT seq FROM raw WHERE in_file")]
+    db.execute("INSERT INTO message_text_index (message_text_index) VALUES ('delete-all')")
+    for table in ("messages", "message_data", "raw", "message_text", "message_tags", "tags"):
+        db.execute(f"DELETE FROM {table}")
+    db.execute("UPDATE mailbox_counts SET total = 0, unread = 0")
+    return None, (Change(ChangeKind.TRUNCATE),)
+
+
+def set_read(
+    db: sqlite3.Connection, message_ids: list[str] | None, read: bool
+) -> Outcome[list[str]]:
+    if message_ids is None:
+        changed = [
+            i
+            for (i,) in db.execute("SELECT id FROM messages WHERE read != ? ORDER BY seq", (read,))
+        ]
+        db.execute("UPDATE messages SET read = ? WHERE read != ?", (read, read))
+    else:
+        found = _seqs_of(db, message_ids, "AND read != ?", (read,))
+        changed = list(found)
+        for chunk in _chunks(list(found.values())):
+            db.execute(
+                f"UPDATE messages SET read = ? WHERE seq IN ({_marks(chunk)})", (read, *chunk)
+            )
+    unread_change = -len(changed) if read else len(changed)
+    db.execute("UPDATE mailbox_counts SET unread = unread + ?", (unread_change,))
+    return changed, (Change(ChangeKind.UPDATE, ids=tuple(changed), read=read),) if changed else ()
+
+
+def set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) -> Outcome[None]:
+    cleaned = clean_tags(tags, partial(_tag_spelling, db))
+    found = _seqs_of(db, message_ids)
+    for seq in found.values():
+        db.execute("DELETE FROM message_tags WHERE seq = ?", (seq,))
+        _link_tags(db, seq, cleaned)
+        db.execute("UPDATE message_data SET tags = ? WHERE seq = ?", (json.dumps(cleaned), seq))
+    _drop_unused_tags(db)
+    targets = tuple(found)
+    return None, (Change(ChangeKind.UPDATE, ids=targets, tags=cleaned),) if targets else ()
+
+
+def rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome[None]:
+    """Rename tag `old` to `new` on every message, or remove it when `new` is None."""
+    row = db.execute("SELECT tag_id FROM tags WHERE name_lower = ?", (old.lower(),)).fetchone()
+    if row is None:
+        raise TagError(f"tag not found: {old}")
+    (tag_id,) = row
+    affected = db.execute(
+        "SELECT m.id, m.seq FROM message_tags mt JOIN messages m ON m.seq = mt.seq"
+        " WHERE mt.tag_id = ? ORDER BY m.seq",
+        (tag_id,),
+    ).fetchall()
+    if new is None:
+        db.execute("DELETE FROM message_tags WHERE tag_id = ?", (tag_id,))
+        db.execute("DELETE FROM tags WHERE tag_id = ?", (tag_id,))
+    else:
+        renamed = clean_tag(new)
+        if not renamed:
+            raise TagError(f"invalid tag name: {new}")
+        clash = db.execute(
+            "SELECT 1 FROM tags WHERE name_lower = ? AND tag_id != ?", (renamed.lower(), tag_id)
+        ).fetchone()
+        if clash is not None:
+            raise TagError(f"tag already exists: {new}")
+        db.execute(
+            "UPDATE tags SET name = ?, name_lower = ? WHERE tag_id = ?",
+            (renamed, renamed.lower(), tag_id),
+        )
+    for _, seq in affected:
+        names = [
+            n
+            for (n,) in db.execute(
+                "SELECT t.name FROM message_tags mt JOIN tags t ON t.tag_id = mt.tag_id"
+                " WHERE mt.seq = ?",
+                (seq,),
+            )
+        ]
+        names.sort(key=tag_sort_key)
+        db.execute("UPDATE message_data SET tags = ? WHERE seq = ?", (json.dumps(names), seq))
+    return None, (Change(ChangeKind.PRUNE, ids=tuple(i for i, _ in affected)),)
+
+
+def prune(
+    db: sqlite3.Connection, max_count: int, older_than: datetime | None
+) -> Outcome[list[str]]:
+    doomed: list[tuple[str, int]] = []
+    kept_condition, params = "1", []
+    if older_than is not None:
+        bound = to_unix_ms(older_than)
+        doomed += db.execute(
+            "SELECT id, seq FROM messages WHERE received_ms < ? ORDER BY seq", (bound,)
+        ).fetchall()
+        kept_condition, params = "received_ms >= ?", [bound]
+    if max_count > 0:
+        excess = db.execute(
+            f"SELECT id, seq FROM messages WHERE {kept_condition}"
+            " ORDER BY seq DESC LIMIT -1 OFFSET ?",
+            (*params, max_count),
+        ).fetchall()
+        doomed += reversed(excess)
+    _delete_seqs(db, [seq for _, seq in doomed])
+    deleted = [message_id for message_id, _ in doomed]
+    return deleted, (Change(ChangeKind.PRUNE, ids=tuple(deleted)),) if deleted else ()
+
+
+def _seqs_of(
+    db: sqlite3.Connection,
+    message_ids: Iterable[str],
+    extra: str = "",
+    params: tuple[object, ...] = (),
+) -> dict[str, int]:
+    """{id: seq} of the stored messages among `message_ids`, in their order, duplicates once."""
+    wanted = list(dict.fromkeys(message_ids))
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        found.update(
+            db.execute(
+                f"SELECT id, seq FROM messages WHERE id IN ({_marks(chunk)}) {extra}",
+                (*chunk, *params),
+            ).fetchall()
+        )
+    return {i: found[i] for i in wanted if i in found}
+
+
+def _delete_seqs(db: WriterConnection, seqs: list[int]) -> None:
+    for chunk in _chunks(seqs):
+        marks = _marks(chunk)
+        db.execute(
+            "UPDATE mailbox_counts SET (total, unread) = (SELECT total - COUNT(*),"
+            f" unread - COUNT(*) FILTER (WHERE read = 0) FROM messages WHERE seq IN ({marks}))",
+            chunk,
+        )
+        db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
+        db.execute(f"DELETE FROM message_data WHERE seq IN ({marks})", chunk)
+        db.files_released += [
+            seq
+            for (seq,) in db.execute(
+                f"SELECT seq FROM raw WHERE in_file AND seq IN ({marks})", chunk
+            )
+        ]
+        db.execute(f"DELETE FROM raw WHERE seq IN ({marks})", chunk)
+        db.execute(
+            f"INSERT INTO message_text_index (message_text_index, rowid, {_TEXT_NAMES})"
+            f" SELECT 'delete', seq, {_TEXT_NAMES} FROM message_text WHERE seq IN ({marks})",
+            chunk,
+        )
+        db.execute(f"DELETE FROM message_text WHERE seq IN ({marks})", chunk)
+        db.execute(f"DELETE FROM message_tags WHERE seq IN ({marks})", chunk)
+    if seqs:
+        _drop_unused_tags(db)
+
+
+def _tag_spelling(db: sqlite3.Connection, lowered: str) -> str | None:
+    row = db.execute("SELECT name FROM tags WHERE name_lower = ?", (lowered,)).fetchone()
+    return None if row is None else row[0]
+
+
+def _link_tags(db: sqlite3.Connection, seq: int, tags: Iterable[str]) -> None:
+    for tag in tags:
+        db.execute(
+            "INSERT OR IGNORE INTO tags (name, name_lower) VALUES (?, ?)", (tag, tag.lower())
+        )
+        db.execute(
+            "INSERT INTO message_tags (tag_id, seq)"
+            " SELECT tag_id, ? FROM tags WHERE name_lower = ?",
+            (seq, tag.lower()),
+        )
+
+
+def _drop_unused_tags(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM tags WHERE tag_id NOT IN (SELECT tag_id FROM message_tags)")
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _marks(items: Sized) -> str:
+    return ", ".join("?" * len(items))
