@@ -1,5 +1,6 @@
 """A `SearchQuery` compiled to SQL over `messages m`, with the semantics of
-`mailsink.store.search.matches` exactly: the store tests run one table of queries on both
+`mailsink.store.search.matches` exactly (the parts every SQL store shares are in
+`mailsink.store.sql_query`): the store tests run one table of queries on both
 stores, and a randomized test compares them on arbitrary queries.
 
 Text is lower-cased by Python on both sides, so a text term is a byte-exact substring test (no
@@ -23,45 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mailsink.store.search import (
-    ADDRESS_FIELDS,
-    Flag,
-    FlagTerm,
-    ReceivedTerm,
-    SearchQuery,
-    SizeTerm,
-    TagTerm,
-    Term,
-    TextField,
-    TextTerm,
-)
+from mailsink.store.search import ADDRESS_FIELDS, SearchQuery, Term, TextField, TextTerm
+from mailsink.store.sql_query import TEXT_COLUMN, ConditionList, compile_filter_term
 
 TRIGRAM = 3
-
-# The column of `message_text` (joined as `t`; its index is `x`) that holds each field's text.
-TEXT_COLUMN = {
-    TextField.TEXT: "search_text",
-    TextField.SUBJECT: "subject",
-    TextField.MESSAGE_ID: "message_id",
-    TextField.FROM: "from_text",
-    TextField.TO: "to_text",
-    TextField.CC: "cc_text",
-    TextField.BCC: "bcc_text",
-    TextField.REPLY_TO: "reply_to_text",
-}
-
-# (set, not set) for each flag. The read index serves both; the attachment and inline ones
-# hold only the messages with the flag, so "not set" (most messages) is a scan.
-_FLAG_CONDITIONS = {
-    Flag.READ: ("m.read = 1", "m.read = 0"),
-    Flag.TAGGED: (
-        "m.seq IN (SELECT seq FROM message_tags)",
-        "m.seq NOT IN (SELECT seq FROM message_tags)",
-    ),
-    Flag.ATTACHMENT: ("m.attachments > 0", "m.attachments = 0"),
-    Flag.INLINE: ("m.inlines > 0", "m.inlines = 0"),
-}
-
 
 CandidateCount = Callable[[str, str], int]  # (column, value) → messages
 
@@ -82,18 +48,12 @@ class CompiledQuery:
 
 
 @dataclass(slots=True)
-class _Builder:
-    candidates: CandidateCount | None
-    total: int
-    conditions: list[str] = field(default_factory=list)
-    params: list[object] = field(default_factory=list)
+class _Builder(ConditionList):
+    candidates: CandidateCount | None = None
+    total: int = 0
     text_joined: bool = False  # `message_text t` is scanned
     driving_term: TextTerm | None = None
     _counted: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def add(self, condition: str, *params: object) -> None:
-        self.conditions.append(condition)
-        self.params.extend(params)
 
     def indexed(self, field: TextField, value: str) -> int | None:
         """How many candidates the index gives for `value` in `field`, or None when the
@@ -113,7 +73,7 @@ def compile_query(
     query: SearchQuery | None, candidates: CandidateCount | None = None, total: int = 0
 ) -> CompiledQuery:
     """Without `candidates`, every term of three or more characters uses the index."""
-    built = _Builder(candidates, total)
+    built = _Builder(candidates=candidates, total=total)
     terms = query.terms if query is not None else ()
     built.driving_term = _driving_term(terms, built)
     for term in terms:
@@ -125,7 +85,7 @@ def compile_query(
         order_key = "x.rowid"
     if built.text_joined:
         source += " JOIN message_text t ON t.seq = m.seq"
-    return CompiledQuery(source, " AND ".join(built.conditions) or "1", built.params, order_key)
+    return CompiledQuery(source, built.joined("1"), built.params, order_key)
 
 
 def _driving_term(terms: tuple[Term, ...], built: _Builder) -> TextTerm | None:
@@ -147,20 +107,8 @@ def _compile_term(term: Term, built: _Builder) -> None:
             built.add(f"x.{TEXT_COLUMN[field]} GLOB ?", f"*{glob_escape(value)}*")
         case TextTerm(field, value, negated):
             _compile_text(field, value, negated, built)
-        case TagTerm(name, negated):
-            lookup = (
-                "SELECT mt.seq FROM message_tags mt JOIN tags tg ON tg.tag_id = mt.tag_id"
-                " WHERE tg.name_lower = ?"
-            )
-            built.add(f"m.seq {'NOT IN' if negated else 'IN'} ({lookup})", name)
-        case FlagTerm(flag, negated):
-            built.add(_FLAG_CONDITIONS[flag][negated])
-        case ReceivedTerm(bound_ms, on_or_after):
-            built.add(f"m.received_ms {'>=' if on_or_after else '<='} ?", bound_ms)
-        case SizeTerm(bound, larger):
-            built.add(f"m.size {'>' if larger else '<'} ?", bound)
         case _:
-            raise AssertionError(f"unknown search term {term!r}")
+            compile_filter_term(term, built)
 
 
 def _compile_text(field: TextField, value: str, negated: bool, built: _Builder) -> None:
