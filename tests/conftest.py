@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mailsink import MailSink
+from tests.postgres_cluster import PostgresCluster, find_server_binaries
 
 # pytester drives the pytest plugin's tests (tests/plugin); pytest allows this only here.
 pytest_plugins = ["pytester"]
@@ -23,6 +24,27 @@ pytest_plugins = ["pytester"]
 def sink() -> Iterator[MailSink]:
     with MailSink(store="memory") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server of this test session's own (one per xdist worker)."""
+    binaries = find_server_binaries()
+    if binaries is None:
+        pytest.skip(
+            "PostgreSQL is not installed (no initdb on PATH or in /usr/lib/postgresql/*/bin):"
+            " scripts/install-test-deps installs Debian's postgresql package"
+        )
+    cluster = PostgresCluster(binaries)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
+    """The URL of an empty mailsink database of this test's own."""
+    with postgres_cluster.database() as url:
+        yield url
 
 
 def send(

@@ -16,6 +16,7 @@ from mailsink.message.ids import new_message_id
 from mailsink.message.summary import MessageSummary
 from mailsink.store.base import NewMessage, Store
 from mailsink.store.memory import MemoryStore
+from mailsink.store.postgres import PostgresStore
 from mailsink.store.search import clean_search_value
 from mailsink.store.sqlite import SqliteStore
 
@@ -111,20 +112,28 @@ def changes(hub: ChangeHub) -> ChangeLog:
     return ChangeLog(hub)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
 @pytest.fixture
-def open_store(store_kind: str, hub: ChangeHub, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """Opens the store under test (again, for SQLite restarts: the same file); closes all."""
+def open_store(
+    store_kind: str, hub: ChangeHub, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], Store]]:
+    """Opens the store under test (again, for restarts: the same file or database); closes
+    all."""
     opened: list[Store] = []
+    database = request.getfixturevalue("postgres_url") if store_kind == "postgres" else ""
 
     def open_() -> Store:
-        store: Store = (
-            MemoryStore(hub) if store_kind == "memory" else SqliteStore(tmp_path / "mail.db", hub)
-        )
+        store: Store
+        if store_kind == "memory":
+            store = MemoryStore(hub)
+        elif store_kind == "sqlite":
+            store = SqliteStore(tmp_path / "mail.db", hub)
+        else:
+            store = PostgresStore(database, hub)
         opened.append(store)
         return store
 

@@ -1,0 +1,6 @@
+"""The PostgreSQL store (`--database postgresql://…`): see `store.py`; needs the
+`mailsink[postgres]` extra (psycopg 3 and psycopg-pool)."""
+
+from mailsink.store.postgres.store import PostgresStore, upgrade_database
+
+__all__ = ["PostgresStore", "upgrade_database"]

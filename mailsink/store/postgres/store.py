@@ -1,0 +1,252 @@
+"""The PostgreSQL store: several mailsink nodes on one database (`--database postgresql://…`).
+
+The parts: `writer.py` runs this node's writes on one thread, batched into one transaction;
+`writes.py` is the SQL of each write; `query.py` compiles a `SearchQuery`; `schema.py` creates
+and migrates the tables; `notify.py` carries changes between nodes (NOTIFY when a write
+commits, a LISTEN thread that publishes the other nodes' changes on this node's hub).
+
+Reads borrow a connection from a pool (psycopg_pool) and run one statement each, in
+autocommit: PostgreSQL's MVCC never makes them wait for writers. A large message is read in
+slices, so that the driver never holds it whole beside the bytes returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool
+
+from mailsink.events import ChangeHub
+from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage
+from mailsink.store.codec import envelope_from_json, summary_from_json
+from mailsink.store.postgres import writes
+from mailsink.store.postgres.notify import CHANNEL, Listener
+from mailsink.store.postgres.query import compile_query
+from mailsink.store.postgres.schema import migrate
+from mailsink.store.postgres.writer import Writer
+from mailsink.store.postgres.writes import RAW_PIECE
+from mailsink.store.search import SearchQuery
+from mailsink.store.tags import tag_sort_key
+
+DEFAULT_POOL_SIZE = 8  # connections for this node's reads and its writer
+CONNECT_TIMEOUT_SECONDS = 30.0
+
+_SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.summary,
+    t.search_text FROM messages m JOIN message_text t ON t.seq = m.seq"""
+
+
+def describe_database(conninfo: str) -> str:
+    """`conninfo` as errors and logs may show it: without its password."""
+    try:
+        parts = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "the PostgreSQL database (an unreadable URL)"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
+
+
+def upgrade_database(conninfo: str) -> list[int]:
+    """Bring the database's schema up to this mailsink's; the versions it migrated to."""
+    where = describe_database(conninfo)
+    try:
+        with psycopg.connect(
+            conninfo, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)
+        ) as db:
+            return migrate(db, where)
+    except psycopg.Error as error:
+        raise RuntimeError(f"cannot open {where} as a mailsink database: {error}") from None
+
+
+class PostgresStore:
+    def __init__(
+        self, conninfo: str, hub: ChangeHub, *, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
+        self._where = describe_database(conninfo)
+        upgrade_database(conninfo)
+        self._node = secrets.token_hex(8)  # tells this node's notifications from the others'
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max(pool_size, 2),
+            kwargs={"autocommit": True},
+            name=f"mailsink {self._where}",
+            open=True,
+        )
+        try:
+            self._pool.wait(timeout=CONNECT_TIMEOUT_SECONDS)
+            self._listener = Listener(
+                conninfo, self._node, hub, self._messages_by_seq, self._tags_of
+            )
+        except BaseException:
+            self._pool.close()
+            raise
+        self._writer = Writer(self._pool, hub, self._node, f"mailsink-postgres-writer {self._node}")
+
+    # -- writes: each a function of writes.py, run by the writer ---------------------------
+
+    def add(self, message: NewMessage) -> Future[StoredMessage]:
+        return self._writer.add(message)
+
+    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
+        self._check_open()
+        return self._writer.add_now(messages)
+
+    def delete(self, message_ids: Iterable[str]) -> list[str]:
+        return self._writer.write(partial(writes.delete, message_ids=list(message_ids)))
+
+    def delete_all(self) -> None:
+        self._writer.write(writes.delete_all)
+
+    def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
+        wanted = None if message_ids is None else list(message_ids)
+        return self._writer.write(partial(writes.set_read, message_ids=wanted, read=read))
+
+    def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
+        self._writer.write(partial(writes.set_tags, message_ids=list(message_ids), tags=list(tags)))
+
+    def rename_tag(self, old: str, new: str) -> None:
+        self._writer.write(partial(writes.rename_tag, old=old, new=new))
+
+    def delete_tag(self, tag: str) -> None:
+        self._writer.write(partial(writes.rename_tag, old=tag, new=None))
+
+    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
+        return self._writer.write(partial(writes.prune, max_count=max_count, older_than=older_than))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, message_id: str) -> StoredMessage | None:
+        with self._reading() as db:
+            row = db.execute(f"{_SELECT_MESSAGES} WHERE m.id = %s", (message_id,)).fetchone()
+        return None if row is None else _stored(row)
+
+    def raw(self, message_id: str) -> bytes | None:
+        with self._reading() as db:
+            found = db.execute(
+                "SELECT seq, size FROM messages WHERE id = %s", (message_id,)
+            ).fetchone()
+            if found is None:
+                return None
+            seq, size = found
+            cursor = db.cursor(binary=True)  # bytea as bytes, not as hex text
+            pieces: list[bytes] = []
+            for start in range(0, max(size, 1), RAW_PIECE):
+                row = cursor.execute(
+                    "SELECT substring(data FROM %s FOR %s) FROM raw WHERE seq = %s",
+                    (start + 1, RAW_PIECE, seq),
+                ).fetchone()
+                if row is None:  # deleted meanwhile
+                    return None
+                pieces.append(row[0])
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def search(
+        self,
+        query: SearchQuery | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = 50,
+        after_seq: int | None = None,
+        oldest_first: bool = False,
+    ) -> list[StoredMessage]:
+        compiled = compile_query(query)
+        condition, params = compiled.condition, list(compiled.params)
+        if after_seq is not None:
+            condition += " AND m.seq > %s"
+            params.append(after_seq)
+        order = "ASC" if oldest_first else "DESC"
+        params += [None if limit is None else max(limit, 0), max(offset, 0)]
+        sql = f"{_SELECT_MESSAGES} WHERE {condition} ORDER BY m.seq {order} LIMIT %s OFFSET %s"
+        with self._reading() as db:
+            rows = db.execute(sql, params).fetchall()
+        return [_stored(row) for row in rows]
+
+    def count(self, query: SearchQuery | None = None) -> MailboxCounts:
+        with self._reading() as db:
+            if query is None or not query.terms:  # the counts kept by every write
+                row = db.execute("SELECT total, unread FROM store_state").fetchone()
+            else:
+                compiled = compile_query(query)
+                source = "messages m"
+                if compiled.needs_text:
+                    source += " JOIN message_text t ON t.seq = m.seq"
+                row = db.execute(
+                    f"SELECT count(*), count(*) FILTER (WHERE NOT m.read) FROM {source}"
+                    f" WHERE {compiled.condition}",
+                    compiled.params,
+                ).fetchone()
+        assert row is not None
+        return MailboxCounts(int(row[0]), int(row[1]))
+
+    def tags(self) -> dict[str, int]:
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT t.name, count(*) FROM message_tags mt JOIN tags t ON t.tag_id = mt.tag_id"
+                " GROUP BY t.tag_id, t.name"
+            ).fetchall()
+        return {name: int(count) for name, count in sorted(rows, key=lambda r: tag_sort_key(r[0]))}
+
+    def size_on_disk(self) -> int:
+        with self._reading() as db:
+            row = db.execute("SELECT pg_database_size(current_database())").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def close(self) -> None:
+        if self._writer.closed:
+            return
+        self._writer.close(f"the message store {self._where} is closed")
+        self._listener.stop(self._notify)
+        self._pool.close()
+
+    # -- machinery --------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._writer.closed:
+            raise RuntimeError(f"the message store {self._where} is closed")
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection]:
+        self._check_open()
+        with self._pool.connection() as db:
+            yield db
+
+    def _notify(self, payload: str) -> None:
+        with self._pool.connection(timeout=5) as db:
+            db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+
+    def _messages_by_seq(self, seqs: list[int]) -> list[StoredMessage]:
+        with self._reading() as db:
+            rows = db.execute(
+                f"{_SELECT_MESSAGES} WHERE m.seq = ANY(%s) ORDER BY m.seq", (seqs,)
+            ).fetchall()
+        return [_stored(row) for row in rows]
+
+    def _tags_of(self, message_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT id, tags FROM messages WHERE id = ANY(%s) ORDER BY seq", (message_ids,)
+            ).fetchall()
+        return {message_id: tuple(json.loads(tags)) for message_id, tags in rows}
+
+
+def _stored(row: tuple[Any, ...]) -> StoredMessage:
+    message_id, seq, size, read, tags, envelope, summary, search_text = row
+    return StoredMessage(
+        id=message_id,
+        seq=seq,
+        size=size,
+        envelope=envelope_from_json(envelope),
+        summary=summary_from_json(summary, search_text),
+        read=read,
+        tags=tuple(json.loads(tags)),
+    )

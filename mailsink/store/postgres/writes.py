@@ -1,0 +1,281 @@
+"""The SQL of each write: functions run by the writer inside its open transaction, after it
+locked `store_state` (see `schema.py`: writes from every node take turns).
+
+Each returns its result and the changes to publish once the transaction has committed
+(`Outcome`); none commits or publishes by itself (`writer.py` does, for a whole batch, and
+sends the same changes to the other nodes with NOTIFY in the same transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
+
+import psycopg
+
+from mailsink.events import Change, ChangeKind
+from mailsink.store.base import NewMessage, StoredMessage, TagError
+from mailsink.store.codec import envelope_to_json, summary_to_json
+from mailsink.store.dates import to_unix_ms
+from mailsink.store.postgres.query import storable_text
+from mailsink.store.postgres.schema import TEXT_COLUMNS
+from mailsink.store.search import field_text
+from mailsink.store.sql_query import TEXT_COLUMN
+from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
+
+T = TypeVar("T")
+Outcome = tuple[T, Sequence[Change]]  # what a write returns, and the changes to publish
+
+_FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
+_TEXT_FIELDS = [_FIELD_OF_COLUMN[column] for column in TEXT_COLUMNS]
+_MESSAGE_COLUMNS = (
+    "seq, id, received_ms, size, attachments, inlines, mailbox, tags, envelope, summary"
+)
+# COPY … (FORMAT BINARY) framing: the file header, a (seq, data) row's field count and Seq.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_COPY_TRAILER = struct.pack("!h", -1)
+RAW_PIECE = 1024 * 1024  # bytes handed to the connection at a time
+
+
+def insert_many(
+    db: psycopg.Connection, messages: Sequence[NewMessage]
+) -> list[Outcome[StoredMessage]]:
+    """Store `messages`; a message ID already stored fails the whole batch before any Seq is
+    taken (the writer then stores each alone, so that only that one fails)."""
+    wanted = [message.id for message in messages]
+    taken = db.execute("SELECT id FROM messages WHERE id = ANY(%s)", (wanted,)).fetchall()
+    if taken or len(set(wanted)) < len(wanted):
+        named = " or ".join(repr(i) for (i,) in taken) or "given twice"
+        raise ValueError(f"message ID {named} is already stored")
+    count = len(messages)
+    row = db.execute(
+        "UPDATE store_state SET last_seq = last_seq + %s, total = total + %s,"
+        " unread = unread + %s RETURNING last_seq",
+        (count, count, count),
+    ).fetchone()
+    assert row is not None
+    seqs = range(row[0] - count + 1, row[0] + 1)
+    tags = [clean_tags(message.summary.tags, partial(_tag_spelling, db)) for message in messages]
+    cursor = db.cursor()
+    with cursor.copy(f"COPY messages ({_MESSAGE_COLUMNS}) FROM STDIN") as copy:
+        for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
+            copy.write_row(
+                (
+                    seq,
+                    message.id,
+                    to_unix_ms(message.envelope.received),
+                    len(message.raw),
+                    message.summary.attachments,
+                    message.summary.inlines,
+                    storable_text(message.envelope.mailbox),
+                    json.dumps(message_tags),
+                    envelope_to_json(message.envelope),
+                    summary_to_json(message.summary),
+                )
+            )
+    with cursor.copy(f"COPY message_text (seq, {', '.join(TEXT_COLUMNS)}) FROM STDIN") as copy:
+        for seq, message in zip(seqs, messages, strict=True):
+            texts = (storable_text(field_text(f, message.summary)) for f in _TEXT_FIELDS)
+            copy.write_row((seq, *texts))
+    _copy_raw(cursor, seqs, messages)
+    for seq, message_tags in zip(seqs, tags, strict=True):
+        _link_tags(db, seq, message_tags)
+    outcomes: list[Outcome[StoredMessage]] = []
+    for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
+        stored = StoredMessage(
+            id=message.id,
+            seq=seq,
+            size=len(message.raw),
+            envelope=message.envelope,
+            summary=message.summary,
+            tags=message_tags,
+        )
+        outcomes.append((stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)))
+    return outcomes
+
+
+def _copy_raw(cursor: psycopg.Cursor, seqs: range, messages: Sequence[NewMessage]) -> None:
+    """The exact bytes, streamed in `RAW_PIECE`s through a binary COPY: the connection never
+    holds a second copy of a large message (an INSERT parameter would be copied whole)."""
+    with cursor.copy("COPY raw (seq, data) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(_COPY_HEADER)
+        for seq, message in zip(seqs, messages, strict=True):
+            copy.write(struct.pack("!hiqi", 2, 8, seq, len(message.raw)))
+            data = memoryview(message.raw)
+            for start in range(0, len(data), RAW_PIECE):
+                copy.write(data[start : start + RAW_PIECE])
+        copy.write(_COPY_TRAILER)
+
+
+def delete(db: psycopg.Connection, message_ids: list[str]) -> Outcome[list[str]]:
+    wanted = _positions(message_ids)
+    rows = _delete_where(db, "id = ANY(%s)", (list(wanted),))
+    deleted = sorted((message_id for message_id, _, _ in rows), key=wanted.__getitem__)
+    return deleted, (Change(ChangeKind.DELETE, ids=tuple(deleted)),) if deleted else ()
+
+
+def delete_all(db: psycopg.Connection) -> Outcome[None]:
+    db.execute("TRUNCATE message_tags, tags, message_text, raw, messages")
+    db.execute("UPDATE store_state SET total = 0, unread = 0")
+    return None, (Change(ChangeKind.TRUNCATE),)
+
+
+def set_read(
+    db: psycopg.Connection, message_ids: list[str] | None, read: bool
+) -> Outcome[list[str]]:
+    if message_ids is None:
+        where, params = "read != %s", (read,)
+    else:
+        where, params = "read != %s AND id = ANY(%s)", (read, list(dict.fromkeys(message_ids)))
+    rows = db.execute(
+        f"UPDATE messages SET read = %s WHERE {where} RETURNING id, seq", (read, *params)
+    ).fetchall()
+    if message_ids is None:
+        rows.sort(key=lambda row: row[1])
+    else:
+        wanted = _positions(message_ids)
+        rows.sort(key=lambda row: wanted[row[0]])
+    changed = [message_id for message_id, _ in rows]
+    db.execute(
+        "UPDATE store_state SET unread = unread + %s",
+        (-len(changed) if read else len(changed),),
+    )
+    return changed, (Change(ChangeKind.UPDATE, ids=tuple(changed), read=read),) if changed else ()
+
+
+def set_tags(db: psycopg.Connection, message_ids: list[str], tags: list[str]) -> Outcome[None]:
+    cleaned = clean_tags(tags, partial(_tag_spelling, db))
+    wanted = list(dict.fromkeys(message_ids))
+    found = dict(
+        db.execute("SELECT id, seq FROM messages WHERE id = ANY(%s)", (wanted,)).fetchall()
+    )
+    targets = [message_id for message_id in wanted if message_id in found]
+    seqs = [found[message_id] for message_id in targets]
+    db.execute("DELETE FROM message_tags WHERE seq = ANY(%s)", (seqs,))
+    for seq in seqs:
+        _link_tags(db, seq, cleaned)
+    db.execute("UPDATE messages SET tags = %s WHERE seq = ANY(%s)", (json.dumps(cleaned), seqs))
+    _drop_unused_tags(db)
+    return None, (Change(ChangeKind.UPDATE, ids=tuple(targets), tags=cleaned),) if targets else ()
+
+
+def rename_tag(db: psycopg.Connection, old: str, new: str | None) -> Outcome[None]:
+    """Rename tag `old` to `new` on every message, or remove it when `new` is None."""
+    row = db.execute("SELECT tag_id FROM tags WHERE name_lower = %s", (old.lower(),)).fetchone()
+    if row is None:
+        raise TagError(f"tag not found: {old}")
+    (tag_id,) = row
+    affected = db.execute(
+        "SELECT m.id, m.seq FROM message_tags mt JOIN messages m ON m.seq = mt.seq"
+        " WHERE mt.tag_id = %s ORDER BY m.seq",
+        (tag_id,),
+    ).fetchall()
+    if new is None:
+        db.execute("DELETE FROM tags WHERE tag_id = %s", (tag_id,))  # and its message_tags
+    else:
+        renamed = clean_tag(new)
+        if not renamed:
+            raise TagError(f"invalid tag name: {new}")
+        clash = db.execute(
+            "SELECT 1 FROM tags WHERE name_lower = %s AND tag_id != %s",
+            (renamed.lower(), tag_id),
+        ).fetchone()
+        if clash is not None:
+            raise TagError(f"tag already exists: {new}")
+        db.execute(
+            "UPDATE tags SET name = %s, name_lower = %s WHERE tag_id = %s",
+            (renamed, renamed.lower(), tag_id),
+        )
+    for _, seq in affected:
+        names = [
+            name
+            for (name,) in db.execute(
+                "SELECT t.name FROM message_tags mt JOIN tags t ON t.tag_id = mt.tag_id"
+                " WHERE mt.seq = %s",
+                (seq,),
+            )
+        ]
+        names.sort(key=tag_sort_key)
+        db.execute("UPDATE messages SET tags = %s WHERE seq = %s", (json.dumps(names), seq))
+    return None, (Change(ChangeKind.PRUNE, ids=tuple(i for i, _ in affected)),)
+
+
+def prune(
+    db: psycopg.Connection, max_count: int, older_than: datetime | None
+) -> Outcome[list[str]]:
+    """The aged first, then the excess beyond the newest `max_count` of the others, each in
+    Seq order (as the memory store lists them)."""
+    bound = None if older_than is None else to_unix_ms(older_than)
+    conditions: list[str] = []
+    params: list[object] = []
+    if bound is not None:
+        conditions.append("received_ms < %s")
+        params.append(bound)
+    if max_count > 0:
+        kept, kept_params = ("received_ms >= %s", [bound]) if bound is not None else ("TRUE", [])
+        conditions.append(
+            f"seq IN (SELECT seq FROM messages WHERE {kept} ORDER BY seq DESC OFFSET %s)"
+        )
+        params += [*kept_params, max_count]
+    if not conditions:
+        return [], ()
+    rows = _delete_where(db, " OR ".join(conditions), tuple(params))
+    if bound is not None:
+        rows.sort(key=lambda row: (row[2] >= bound, row[1]))
+    deleted = [message_id for message_id, _, _ in rows]
+    return deleted, (Change(ChangeKind.PRUNE, ids=tuple(deleted)),) if deleted else ()
+
+
+def _delete_where(
+    db: psycopg.Connection, where: str, params: tuple[object, ...]
+) -> list[tuple[str, int, int]]:
+    """Delete the messages matching `where` (and what hangs off them); their (ID, Seq,
+    received time) in Seq order."""
+    rows = db.execute(
+        f"DELETE FROM messages WHERE {where} RETURNING id, seq, received_ms, read", params
+    ).fetchall()
+    if rows:
+        unread = sum(not read for *_, read in rows)
+        db.execute(
+            "UPDATE store_state SET total = total - %s, unread = unread - %s",
+            (len(rows), unread),
+        )
+        _drop_unused_tags(db)
+    return sorted(
+        ((message_id, seq, received) for message_id, seq, received, _ in rows),
+        key=lambda row: row[1],
+    )
+
+
+def _positions(message_ids: list[str]) -> dict[str, int]:
+    """Each ID's place among `message_ids` (its first), to answer in the caller's order."""
+    return {message_id: index for index, message_id in enumerate(dict.fromkeys(message_ids))}
+
+
+def _tag_spelling(db: psycopg.Connection, lowered: str) -> str | None:
+    row = db.execute("SELECT name FROM tags WHERE name_lower = %s", (lowered,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _link_tags(db: psycopg.Connection, seq: int, tags: Sequence[str]) -> None:
+    for tag in tags:
+        db.execute(
+            "INSERT INTO tags (name, name_lower) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (tag, tag.lower()),
+        )
+        db.execute(
+            "INSERT INTO message_tags (tag_id, seq)"
+            " SELECT tag_id, %s FROM tags WHERE name_lower = %s",
+            (seq, tag.lower()),
+        )
+
+
+def _drop_unused_tags(db: psycopg.Connection) -> None:
+    db.execute(
+        "DELETE FROM tags t WHERE NOT EXISTS (SELECT 1 FROM message_tags mt"
+        " WHERE mt.tag_id = t.tag_id)"
+    )
