@@ -1,5 +1,6 @@
 """Search (reference §5): one table of queries × expected messages over a fixed corpus, run on
-every store, plus a randomized cross-check that the stores agree on arbitrary queries."""
+every store, plus a randomized cross-check that each SQL store agrees with the memory store on
+arbitrary queries."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from mailsink.events import ChangeHub
 from mailsink.message.address import Address
 from mailsink.store.base import Store
 from mailsink.store.memory import MemoryStore
+from mailsink.store.postgres import PostgresStore
 from mailsink.store.search import parse_search_query
 from mailsink.store.sqlite import SqliteStore
 from mailsink.store.sqlite import query as sqlite_search
@@ -274,10 +276,25 @@ def test_stores_agree_on_random_queries(
     what the memory store finds, in the same order, on every page, whether it looks text up
     in the index, scans it, or mixes both."""
     monkeypatch.setattr(sqlite_search, "INDEX_SHARE", index_share)
-    memory = MemoryStore(ChangeHub())
     sqlite = SqliteStore(tmp_path / "agree.db", ChangeHub())
     try:
-        memory_keys, sqlite_keys = fill(memory), fill(sqlite)
+        assert_agrees_with_memory(sqlite)
+    finally:
+        sqlite.close()
+
+
+def test_postgres_agrees_on_random_queries(postgres_url: str) -> None:
+    postgres = PostgresStore(postgres_url, ChangeHub())
+    try:
+        assert_agrees_with_memory(postgres)
+    finally:
+        postgres.close()
+
+
+def assert_agrees_with_memory(store: Store) -> None:
+    memory = MemoryStore(ChangeHub())
+    try:
+        memory_keys, store_keys = fill(memory), fill(store)
         rng = random.Random(20240301)
         soup = [
             ("".join(rng.choice(_VOCABULARY) for _ in range(rng.randint(1, 6))), rng.choice(_ZONES))
@@ -286,17 +303,16 @@ def test_stores_agree_on_random_queries(
         for text, tz in [(text, tz) for text, tz, _ in SEARCHES] + soup:
             query = parse_search_query(text, tz)
             expected = [memory_keys[m.id] for m in memory.search(query, limit=None)]
-            found = [sqlite_keys[m.id] for m in sqlite.search(query, limit=None)]
+            found = [store_keys[m.id] for m in store.search(query, limit=None)]
             assert found == expected, text
-            assert sqlite.count(query) == memory.count(query), text
+            assert store.count(query) == memory.count(query), text
             for offset, oldest_first in ((2, False), (1, True)):
                 page = {"offset": offset, "limit": 2, "oldest_first": oldest_first}
                 expected_page = [memory_keys[m.id] for m in memory.search(query, **page)]
-                found_page = [sqlite_keys[m.id] for m in sqlite.search(query, **page)]
+                found_page = [store_keys[m.id] for m in store.search(query, **page)]
                 assert found_page == expected_page, (text, page)
             after = {"after_seq": 3, "oldest_first": True}
             expected_after = [memory_keys[m.id] for m in memory.search(query, **after)]
-            assert [sqlite_keys[m.id] for m in sqlite.search(query, **after)] == expected_after
+            assert [store_keys[m.id] for m in store.search(query, **after)] == expected_after
     finally:
         memory.close()
-        sqlite.close()

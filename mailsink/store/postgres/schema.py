@@ -13,6 +13,8 @@ Layout (names as in the SQLite store, so `mailsink.store.sql_query` compiles for
   transaction that fails gives its Seqs back (a database SEQUENCE would leave a gap).
 - `messages`: what search filters on, plus envelope, summary and tags as JSON text (the
   codec's), so that a page of results is one read per row. `mailbox` is indexed from the start.
+  `exact_search_text` is the search text as a JSON string when it holds a NUL character, which
+  a `text` column cannot (`message_text` has U+FFFD in its place); else NULL.
 - `message_text`: the lower-cased text that search looks in, one column per field, under one
   multi-column `pg_trgm` GIN index that serves `LIKE '%value%'` on any of them.
 - `raw`: the exact bytes, `bytea` stored uncompressed (`EXTERNAL`), so that reading a large
@@ -64,7 +66,8 @@ def _create_v1(db: psycopg.Connection) -> None:
             mailbox text NOT NULL,
             tags text NOT NULL,
             envelope text NOT NULL,
-            summary text NOT NULL
+            summary text NOT NULL,
+            exact_search_text text
         )"""
     )
     db.execute("CREATE INDEX messages_unread ON messages (seq) WHERE NOT read")

@@ -41,7 +41,8 @@ DEFAULT_POOL_SIZE = 8  # connections for this node's reads and its writer
 CONNECT_TIMEOUT_SECONDS = 30.0
 
 _SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.summary,
-    t.search_text FROM messages m JOIN message_text t ON t.seq = m.seq"""
+    COALESCE(m.exact_search_text, t.search_text), m.exact_search_text IS NOT NULL
+    FROM messages m JOIN message_text t ON t.seq = m.seq"""
 
 
 def describe_database(conninfo: str) -> str:
@@ -240,7 +241,9 @@ class PostgresStore:
 
 
 def _stored(row: tuple[Any, ...]) -> StoredMessage:
-    message_id, seq, size, read, tags, envelope, summary, search_text = row
+    message_id, seq, size, read, tags, envelope, summary, search_text, search_text_is_json = row
+    if search_text_is_json:
+        search_text = json.loads(search_text)
     return StoredMessage(
         id=message_id,
         seq=seq,

@@ -33,7 +33,8 @@ Outcome = tuple[T, Sequence[Change]]  # what a write returns, and the changes to
 _FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
 _TEXT_FIELDS = [_FIELD_OF_COLUMN[column] for column in TEXT_COLUMNS]
 _MESSAGE_COLUMNS = (
-    "seq, id, received_ms, size, attachments, inlines, mailbox, tags, envelope, summary"
+    "seq, id, received_ms, size, attachments, inlines, mailbox, tags, envelope, summary,"
+    " exact_search_text"
 )
 # COPY … (FORMAT BINARY) framing: the file header, a (seq, data) row's field count and Seq.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
@@ -75,6 +76,7 @@ def insert_many(
                     json.dumps(message_tags),
                     envelope_to_json(message.envelope),
                     summary_to_json(message.summary),
+                    _exact_search_text(message.summary.search_text),
                 )
             )
     with cursor.copy(f"COPY message_text (seq, {', '.join(TEXT_COLUMNS)}) FROM STDIN") as copy:
@@ -96,6 +98,10 @@ def insert_many(
         )
         outcomes.append((stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)))
     return outcomes
+
+
+def _exact_search_text(search_text: str) -> str | None:
+    return json.dumps(search_text) if "\x00" in search_text else None
 
 
 def _copy_raw(cursor: psycopg.Cursor, seqs: range, messages: Sequence[NewMessage]) -> None:
