@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailsink.config import Config, parse_duration, parse_host_port, parse_webroot
+from mailsink.config import (
+    Config,
+    parse_database,
+    parse_duration,
+    parse_host_port,
+    parse_webroot,
+)
 from mailsink.version import __version__
 
 if TYPE_CHECKING:
@@ -110,9 +116,10 @@ OPTIONS = (
         "--database",
         "database",
         "SQLite file kept across restarts (default: a temporary file removed at exit);"
-        " messages over 128 KiB are kept beside it in PATH.raw/",
-        Path,
-        metavar="PATH",
+        " messages over 128 KiB are kept beside it in PATH.raw/; or postgresql://USER@HOST/DB"
+        " to share one PostgreSQL database between several nodes",
+        parse_database,
+        metavar="PATH|URL",
     ),
     Option(
         "--store",
@@ -262,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mailsink",
         description="A local SMTP test sink: accepts all mail, delivers none, shows it all.",
-        epilog="Booleans take 1/true/yes or 0/false/no in the environment; flags win over it.",
+        epilog="Booleans take 1/true/yes or 0/false/no in the environment; flags win over it."
+        " `mailsink db upgrade --database PATH|URL` brings a database's schema up to date.",
     )
     parser.add_argument("--version", action="version", version=f"mailsink {__version__}")
     for option in OPTIONS:
@@ -336,7 +344,12 @@ async def serve(config: Config) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    config = config_from(argv, dict(os.environ))
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["db"]:
+        from mailsink.db_command import main as db_main
+
+        sys.exit(db_main(arguments[1:], dict(os.environ)))
+    config = config_from(arguments, dict(os.environ))
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

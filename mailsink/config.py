@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,9 @@ class Config:
     smtps: HostPort | None = None
     listen: HostPort | None = field(default_factory=lambda: HostPort("127.0.0.1", 8025))
     webroot: str = "/"
-    database: Path | None = None  # None: a temporary SQLite file removed at exit
+    # A SQLite file, or a postgresql:// URL (text: a Path would fold its "//"); None: a
+    # temporary SQLite file removed at exit.
+    database: Path | str | None = None
     store: str = "sqlite"  # "sqlite" or "memory"
     max_messages: int = 0  # 0 = unlimited
     max_age_seconds: float = 0  # 0 = unlimited
@@ -45,6 +48,35 @@ class Config:
     chaos_triggers: str | None = None
     smtp_relay_config: Path | None = None
     log_level: str = "info"
+
+
+POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(database: Path | str | None) -> bool:
+    """Whether `--database` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(database, str) and database.startswith(POSTGRES_URL_SCHEMES)
+
+
+def parse_database(text: str) -> Path | str:
+    """A postgresql:// URL as it is, else the path of a SQLite file."""
+    return text if is_postgres_url(text) else Path(text)
+
+
+def shown_database(database: Path | str) -> str:
+    """`--database` as logs, errors and /api/v1/info may show it: a URL without its password.
+
+    >>> shown_database("postgresql://mail:secret@db.example:5432/mail?sslmode=require")
+    'postgresql://mail@db.example:5432/mail?sslmode=require'
+    """
+    if not is_postgres_url(database):
+        return str(database)
+    parts = urlsplit(str(database))
+    if parts.password is None:
+        return str(database)
+    netloc = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=user + netloc))
 
 
 def parse_host_port(text: str) -> HostPort:

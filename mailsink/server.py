@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mailsink.config import Config, HostPort
+from mailsink.config import Config, HostPort, is_postgres_url
 from mailsink.context import ListenAddress, SinkContext
 from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.ingest import Ingest
@@ -43,13 +43,26 @@ def open_store(config: Config, hub: ChangeHub) -> tuple[Store, Path | None]:
     """The configured store, and a temporary directory to remove at stop (or None)."""
     if config.store == "memory":
         return MemoryStore(hub), None
+    if is_postgres_url(config.database):
+        return open_postgres_store(str(config.database), hub), None
     from mailsink.store.sqlite import SqliteStore  # not imported by in-memory test sinks
 
     if config.database is not None:
-        config.database.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteStore(config.database, hub), None
+        database = Path(config.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteStore(database, hub), None
     scratch = Path(tempfile.mkdtemp(prefix="mailsink-"))
     return SqliteStore(scratch / "mailsink.db", hub), scratch
+
+
+def open_postgres_store(url: str, hub: ChangeHub) -> Store:
+    try:
+        from mailsink.store.postgres import PostgresStore
+    except ModuleNotFoundError as error:
+        raise RuntimeError(
+            f"--database postgresql://… needs psycopg ({error}): pip install 'mailsink[postgres]'"
+        ) from None
+    return PostgresStore(url, hub)
 
 
 class Server:

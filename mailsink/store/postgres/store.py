@@ -22,9 +22,9 @@ from functools import partial
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
+from mailsink.config import shown_database
 from mailsink.events import ChangeHub
 from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage
 from mailsink.store.codec import envelope_from_json, summary_from_json
@@ -45,20 +45,9 @@ _SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.
     FROM messages m JOIN message_text t ON t.seq = m.seq"""
 
 
-def describe_database(conninfo: str) -> str:
-    """`conninfo` as errors and logs may show it: without its password."""
-    try:
-        parts = conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        return "the PostgreSQL database (an unreadable URL)"
-    user = f"{parts['user']}@" if parts.get("user") else ""
-    port = f":{parts['port']}" if parts.get("port") else ""
-    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
-
-
 def upgrade_database(conninfo: str) -> list[int]:
     """Bring the database's schema up to this mailsink's; the versions it migrated to."""
-    where = describe_database(conninfo)
+    where = shown_database(conninfo)
     try:
         with psycopg.connect(
             conninfo, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)
@@ -72,7 +61,7 @@ class PostgresStore:
     def __init__(
         self, conninfo: str, hub: ChangeHub, *, pool_size: int = DEFAULT_POOL_SIZE
     ) -> None:
-        self._where = describe_database(conninfo)
+        self._where = shown_database(conninfo)
         upgrade_database(conninfo)
         self._node = secrets.token_hex(8)  # tells this node's notifications from the others'
         self._pool = ConnectionPool(

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mailsink.chaos import ChaosError
+from mailsink.config import shown_database
 from mailsink.context import SinkContext
 from mailsink.version import __version__
 from mailsink.web.request_body import read_object
@@ -32,9 +33,10 @@ def memory_bytes() -> int:
 
 
 def database_path(context: SinkContext) -> str:
-    """The SQLite file (a temporary one unless `--database`), or "" for the memory store."""
+    """The SQLite file (a temporary one unless `--database`) or the PostgreSQL URL (without
+    its password), or "" for the memory store."""
     if context.config.database is not None:
-        return str(context.config.database)
+        return shown_database(context.config.database)
     path = getattr(context.store, "path", None)
     return "" if path is None else str(path)
 
