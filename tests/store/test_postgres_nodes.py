@@ -85,13 +85,15 @@ def test_every_message_node_a_acknowledged_is_on_node_b_after_node_a_is_killed(
                     enough.set()
 
     with run_cli(*FREE, "--database", postgres_url) as node_b:
-        with run_cli(*FREE, "--database", postgres_url) as node_a:
-            with ThreadPoolExecutor(4) as senders:
-                running = [senders.submit(keep_sending, node_a, n) for n in range(4)]
-                assert enough.wait(120), f"only {len(acknowledged)} acknowledged"
-                node_a.stop(signal.SIGKILL)  # with sessions in the middle of DATA
-                for sender in running:
-                    sender.result(timeout=TIMEOUT)
+        with (
+            run_cli(*FREE, "--database", postgres_url) as node_a,
+            ThreadPoolExecutor(4) as senders,
+        ):
+            running = [senders.submit(keep_sending, node_a, n) for n in range(4)]
+            assert enough.wait(120), f"only {len(acknowledged)} acknowledged"
+            node_a.stop(signal.SIGKILL)  # with sessions in the middle of DATA
+            for sender in running:
+                sender.result(timeout=TIMEOUT)
         with lock:
             expected = set(acknowledged)
         with httpx.Client(base_url=node_b.url, timeout=TIMEOUT) as http:
