@@ -43,7 +43,8 @@ def find_server_binaries() -> Path | None:
 
 
 class PostgresCluster:
-    def __init__(self, binaries: Path) -> None:
+    def __init__(self, binaries: Path, *, fsync: bool = False) -> None:
+        """`fsync=True` for figures that should count PostgreSQL's disk flushes (bench/)."""
         self._binaries = binaries
         self._run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self.directory = Path(tempfile.mkdtemp(prefix="mailsink-pg-"))
@@ -79,7 +80,7 @@ class PostgresCluster:
                     "start",
                     "-o",
                     f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-                    " -c fsync=off -c synchronous_commit=on -c max_connections=300",
+                    f" -c fsync={'on' if fsync else 'off'} -c max_connections=300",
                 )
                 break
             except subprocess.CalledProcessError:

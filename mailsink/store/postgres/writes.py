@@ -16,6 +16,7 @@ from functools import partial
 from typing import TypeVar
 
 import psycopg
+import psycopg.errors
 
 from mailsink.events import Change, ChangeKind
 from mailsink.store.base import NewMessage, StoredMessage, TagError
@@ -45,13 +46,9 @@ RAW_PIECE = 1024 * 1024  # bytes handed to the connection at a time
 def insert_many(
     db: psycopg.Connection, messages: Sequence[NewMessage]
 ) -> list[Outcome[StoredMessage]]:
-    """Store `messages`; a message ID already stored fails the whole batch before any Seq is
-    taken (the writer then stores each alone, so that only that one fails)."""
-    wanted = [message.id for message in messages]
-    taken = db.execute("SELECT id FROM messages WHERE id = ANY(%s)", (wanted,)).fetchall()
-    if taken or len(set(wanted)) < len(wanted):
-        named = " or ".join(repr(i) for (i,) in taken) or "given twice"
-        raise ValueError(f"message ID {named} is already stored")
+    """Store `messages` in the open transaction. A message ID already stored fails the whole
+    batch; its rollback gives the Seqs back (the writer then stores each message alone, so
+    that only that one fails)."""
     count = len(messages)
     row = db.execute(
         "UPDATE store_state SET last_seq = last_seq + %s, total = total + %s,"
@@ -62,23 +59,11 @@ def insert_many(
     seqs = range(row[0] - count + 1, row[0] + 1)
     tags = [clean_tags(message.summary.tags, partial(_tag_spelling, db)) for message in messages]
     cursor = db.cursor()
-    with cursor.copy(f"COPY messages ({_MESSAGE_COLUMNS}) FROM STDIN") as copy:
-        for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
-            copy.write_row(
-                (
-                    seq,
-                    message.id,
-                    to_unix_ms(message.envelope.received),
-                    len(message.raw),
-                    message.summary.attachments,
-                    message.summary.inlines,
-                    storable_text(message.envelope.mailbox),
-                    json.dumps(message_tags),
-                    envelope_to_json(message.envelope),
-                    summary_to_json(message.summary),
-                    _exact_search_text(message.summary.search_text),
-                )
-            )
+    try:
+        _copy_messages(cursor, seqs, messages, tags)
+    except psycopg.errors.UniqueViolation:
+        named = " or ".join(repr(message.id) for message in messages)
+        raise ValueError(f"message ID {named} is already stored") from None
     with cursor.copy(f"COPY message_text (seq, {', '.join(TEXT_COLUMNS)}) FROM STDIN") as copy:
         for seq, message in zip(seqs, messages, strict=True):
             texts = (storable_text(field_text(f, message.summary)) for f in _TEXT_FIELDS)
@@ -98,6 +83,31 @@ def insert_many(
         )
         outcomes.append((stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)))
     return outcomes
+
+
+def _copy_messages(
+    cursor: psycopg.Cursor,
+    seqs: range,
+    messages: Sequence[NewMessage],
+    tags: list[tuple[str, ...]],
+) -> None:
+    with cursor.copy(f"COPY messages ({_MESSAGE_COLUMNS}) FROM STDIN") as copy:
+        for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
+            copy.write_row(
+                (
+                    seq,
+                    message.id,
+                    to_unix_ms(message.envelope.received),
+                    len(message.raw),
+                    message.summary.attachments,
+                    message.summary.inlines,
+                    storable_text(message.envelope.mailbox),
+                    json.dumps(message_tags),
+                    envelope_to_json(message.envelope),
+                    summary_to_json(message.summary),
+                    _exact_search_text(message.summary.search_text),
+                )
+            )
 
 
 def _exact_search_text(search_text: str) -> str | None:
