@@ -6,7 +6,7 @@ Three setups, each started fresh for every figure:
 - `postgres×2`: two nodes on one database, each sent half of the load at the same time (as a
   load balancer would), and the latency probes sent to node A and watched on node B: from the
   client reading node A's `250` to node B's WebSocket `new` event and to node B's search
-  listing the message.
+  listing the message. With one node, A and B are that node.
 
 PostgreSQL is a throwaway cluster started like the tests' (`tests/postgres_cluster.py`), with
 fsync on, in a temporary directory on this machine; each figure gets an empty database.
@@ -126,9 +126,7 @@ class Bench:
                         ]
                         for setup, setup_runs in runs.items()
                     }
-                    rows.append(
-                        Figures(f"250 → {what} (other node), {label}: p{percent} ms", values)
-                    )
+                    rows.append(Figures(f"250 → {what} on B, {label}: p{percent} ms", values))
         return rows
 
     def stored(self, count: int) -> list[Figures]:

@@ -34,9 +34,10 @@ def send_one(node: RunningCli, subject: str) -> str:
 def test_a_message_sent_to_node_a_is_seen_on_node_b_over_http_and_websocket(
     postgres_url: str,
 ) -> None:
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret@", 1)  # trust: unused
     with (
         run_cli(*FREE, "--database", postgres_url) as node_a,
-        run_cli(*FREE, "--database", postgres_url) as node_b,
+        run_cli(*FREE, env={"MAILSINK_DATABASE": with_password}) as node_b,
     ):
         events = node_b.url.replace("http://", "ws://", 1) + "api/events"
 
@@ -61,9 +62,11 @@ def test_a_message_sent_to_node_a_is_seen_on_node_b_over_http_and_websocket(
         assert new_frame["ID"] == sent
         assert new_frame["Subject"] == "across-nodes"
         assert waited["ID"] == sent
-        with httpx.Client(timeout=TIMEOUT) as http:
-            raw = http.get(f"{node_b.url}api/v1/message/{sent}/raw")
+        with httpx.Client(base_url=node_b.url, timeout=TIMEOUT) as http:
+            raw = http.get(f"api/v1/message/{sent}/raw")
+            info = http.get("api/v1/info").json()
         assert raw.content.startswith(b"Subject: across-nodes\r\n")
+        assert info["Database"] == postgres_url  # without the password
 
 
 def test_every_message_node_a_acknowledged_is_on_node_b_after_node_a_is_killed(

@@ -131,7 +131,7 @@ class Listener:
                     self._hub.publish(Change(ChangeKind.PRUNE))  # anything may have changed
                 failures = 0
                 for payload in self._payloads(self._db):
-                    self._handle(payload)
+                    self._announce(payload)
             except psycopg.Error as error:
                 delay = _RECONNECT_SECONDS[min(failures, len(_RECONNECT_SECONDS) - 1)]
                 log.warning(
@@ -153,6 +153,15 @@ class Listener:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    def _announce(self, payload: str) -> None:
+        """Publish the changes `payload` tells of; a failure loses those, never the thread."""
+        try:
+            self._handle(payload)
+        except psycopg.OperationalError:
+            raise  # the connection: listen again
+        except Exception:
+            log.exception("could not announce another node's change %.100r", payload)
 
     def _handle(self, payload: str) -> None:
         try:

@@ -194,8 +194,8 @@ class PostgresStore:
     def close(self) -> None:
         if self._writer.closed:
             return
+        self._listener.stop(self._notify)  # first: it reads through the pool
         self._writer.close(f"the message store {self._where} is closed")
-        self._listener.stop(self._notify)
         self._pool.close()
 
     # -- machinery --------------------------------------------------------------------------
