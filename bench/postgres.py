@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import statistics
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +36,7 @@ import latency
 import psycopg
 import stored
 from loads import LOADS, Load, generator_name, run_load
-from report import number, percentile
+from report import percentile, spread
 from servers import MAILSINK, REPO, RunningServer, ServerKind, start_server
 
 sys.path.insert(0, str(REPO))
@@ -68,7 +67,7 @@ class Figures:
     values: dict[str, list[float]]
 
     def cells(self) -> list[str]:
-        return [self.measure, *(_spread(self.values.get(setup, [])) for setup in SETUPS)]
+        return [self.measure, *(spread(self.values.get(setup, [])) for setup in SETUPS)]
 
 
 class Bench:
@@ -198,14 +197,6 @@ def _total(node: RunningServer) -> int:
 
 def _database_of(node: RunningServer) -> str:
     return str(node.kind.url).rpartition("/")[2]  # type: ignore[attr-defined]
-
-
-def _spread(values: list[float]) -> str:
-    if not values:
-        return ""
-    middle = number(statistics.median(values))
-    low, high = number(min(values)), number(max(values))
-    return middle if low == high else f"{middle} [{low}–{high}]"
 
 
 def progress(text: str) -> None:

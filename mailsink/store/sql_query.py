@@ -37,6 +37,19 @@ TEXT_COLUMN = {
     TextField.REPLY_TO: "reply_to_text",
 }
 
+# The text table's columns, in insert order: the short fields first, then the body text, so
+# that a scan of the short fields stops before a long body (SQLite's overflow pages).
+TEXT_COLUMNS = (
+    "subject",
+    "message_id",
+    "from_text",
+    "to_text",
+    "cc_text",
+    "bcc_text",
+    "reply_to_text",
+    "search_text",
+)
+
 # (set, not set) for each flag. TRUE/FALSE: a boolean in PostgreSQL, 1/0 in SQLite (whose
 # index on `read` serves both). The attachment and inline indexes hold only the messages with
 # the flag, so "not set" (most messages) is a scan.

@@ -29,17 +29,8 @@ from collections.abc import Callable
 
 import psycopg
 
-# The searchable text: the columns of `message_text`, in insert order.
-TEXT_COLUMNS = (
-    "subject",
-    "message_id",
-    "from_text",
-    "to_text",
-    "cc_text",
-    "bcc_text",
-    "reply_to_text",
-    "search_text",
-)
+from mailsink.store.sql_query import TEXT_COLUMNS
+
 _MIGRATION_LOCK = 0x6D61696C73696E6B  # "mailsink": an advisory lock key of our own
 
 

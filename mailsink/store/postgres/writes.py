@@ -23,9 +23,8 @@ from mailsink.store.base import NewMessage, StoredMessage, TagError
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.postgres.query import storable_text
-from mailsink.store.postgres.schema import TEXT_COLUMNS
 from mailsink.store.search import field_text
-from mailsink.store.sql_query import TEXT_COLUMN
+from mailsink.store.sql_query import TEXT_COLUMN, TEXT_COLUMNS
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 T = TypeVar("T")
@@ -143,10 +142,11 @@ def delete_all(db: psycopg.Connection) -> Outcome[None]:
 def set_read(
     db: psycopg.Connection, message_ids: list[str] | None, read: bool
 ) -> Outcome[list[str]]:
-    if message_ids is None:
-        where, params = "read != %s", (read,)
-    else:
-        where, params = "read != %s AND id = ANY(%s)", (read, list(dict.fromkeys(message_ids)))
+    where = "read != %s"
+    params: list[object] = [read]
+    if message_ids is not None:
+        where += " AND id = ANY(%s)"
+        params.append(list(dict.fromkeys(message_ids)))
     rows = db.execute(
         f"UPDATE messages SET read = %s WHERE {where} RETURNING id, seq", (read, *params)
     ).fetchall()
@@ -166,7 +166,7 @@ def set_read(
 def set_tags(db: psycopg.Connection, message_ids: list[str], tags: list[str]) -> Outcome[None]:
     cleaned = clean_tags(tags, partial(_tag_spelling, db))
     wanted = list(dict.fromkeys(message_ids))
-    found = dict(
+    found: dict[str, int] = dict(
         db.execute("SELECT id, seq FROM messages WHERE id = ANY(%s)", (wanted,)).fetchall()
     )
     targets = [message_id for message_id in wanted if message_id in found]

@@ -34,18 +34,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-# The searchable text: the columns of `message_text` and of its index, in insert order.
+from mailsink.store.sql_query import TEXT_COLUMNS
+
+# The searchable text: `TEXT_COLUMNS` are the columns of `message_text` and of its index.
 TEXT_TABLE = "message_text"
-TEXT_COLUMNS = (
-    "subject",
-    "message_id",
-    "from_text",
-    "to_text",
-    "cc_text",
-    "bcc_text",
-    "reply_to_text",
-    "search_text",
-)
 _V1_TEXT_TABLES = {"message_text": ("search_text",), "message_fields": TEXT_COLUMNS[:-1]}
 
 

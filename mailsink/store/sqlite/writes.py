@@ -18,9 +18,8 @@ from mailsink.store.base import NewMessage, StoredMessage, TagError
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.search import field_text
-from mailsink.store.sqlite.query import TEXT_COLUMN
+from mailsink.store.sql_query import TEXT_COLUMN, TEXT_COLUMNS
 from mailsink.store.sqlite.raw_files import RAW_IN_FILE_ABOVE, WriterConnection
-from mailsink.store.sqlite.schema import TEXT_COLUMNS
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 T = TypeVar("T")
