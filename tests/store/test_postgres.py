@@ -11,6 +11,7 @@ import pytest
 
 from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.store.postgres import PostgresStore, upgrade_database
+from mailsink.store.postgres.notify import LISTENER_APPLICATION_NAME
 from mailsink.store.postgres.schema import SCHEMA_VERSION
 from mailsink.store.search import parse_search_query
 from tests.postgres_cluster import PostgresCluster
@@ -166,6 +167,24 @@ def test_a_node_does_not_hear_its_own_changes_twice(two_nodes) -> None:  # type:
     node_a.add(make_message(subject="remote")).result(timeout=WAIT_SECONDS)
     changes = seen_on_b.wait_for(2)
     assert [c.message.summary.subject for c in changes if c.message] == ["local", "remote"]
+
+
+def test_a_node_whose_listening_connection_breaks_listens_again(
+    two_nodes, postgres_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    node_a, _, seen_on_b = two_nodes
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        ended = db.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s AND datname = current_database()",
+            (LISTENER_APPLICATION_NAME,),
+        ).fetchone()
+    assert ended == (2,)
+    (reload,) = seen_on_b.wait_for(1)  # changes may have been missed: views reload
+    assert (reload.kind, reload.ids) == (ChangeKind.PRUNE, ())
+    stored = node_a.add(make_message(subject="after")).result(timeout=WAIT_SECONDS)
+    changes = seen_on_b.wait_for(2)
+    assert changes[1].message == stored
 
 
 # -- what PostgreSQL cannot store as is -----------------------------------------------------------

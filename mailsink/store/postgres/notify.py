@@ -35,6 +35,7 @@ from mailsink.store.base import StoredMessage
 log = logging.getLogger(__name__)
 
 CHANNEL = "mailsink_changes"
+LISTENER_APPLICATION_NAME = "mailsink listener"  # in pg_stat_activity
 IDS_PER_NOTIFICATION = 100  # 22-character IDs: about 2,500 bytes
 SEQS_PER_NOTIFICATION = 500
 _STOP = "stop"  # a node's own notification that tells its listener to end
@@ -117,7 +118,9 @@ class Listener:
         self._thread.join()
 
     def _listen(self) -> psycopg.Connection:
-        db = psycopg.connect(self._conninfo, autocommit=True)
+        db = psycopg.connect(
+            self._conninfo, autocommit=True, application_name=LISTENER_APPLICATION_NAME
+        )
         db.execute(f"LISTEN {CHANNEL}")
         return db
 

@@ -68,7 +68,7 @@ class PostgresStore:
             conninfo,
             min_size=1,
             max_size=max(pool_size, 2),
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "application_name": "mailsink"},
             name=f"mailsink {self._where}",
             open=True,
         )
