@@ -13,6 +13,7 @@ from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.store.postgres import PostgresStore, upgrade_database
 from mailsink.store.postgres.notify import LISTENER_APPLICATION_NAME
 from mailsink.store.postgres.schema import SCHEMA_VERSION
+from mailsink.store.postgres.store import POOL_APPLICATION_NAME
 from mailsink.store.search import parse_search_query
 from tests.postgres_cluster import PostgresCluster
 
@@ -185,6 +186,22 @@ def test_a_node_whose_listening_connection_breaks_listens_again(
     stored = node_a.add(make_message(subject="after")).result(timeout=WAIT_SECONDS)
     changes = seen_on_b.wait_for(2)
     assert changes[1].message == stored
+
+
+def test_a_node_goes_on_after_its_connections_are_cut(postgres_url: str) -> None:
+    store = PostgresStore(postgres_url, ChangeHub())
+    try:
+        store.add(make_message()).result(timeout=WAIT_SECONDS)
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                (POOL_APPLICATION_NAME,),
+            )
+        assert store.add(make_message()).result(timeout=WAIT_SECONDS).seq == 2
+        assert store.count().total == 2
+    finally:
+        store.close()
 
 
 # -- what PostgreSQL cannot store as is -----------------------------------------------------------

@@ -37,6 +37,7 @@ from mailsink.store.postgres.writes import RAW_PIECE
 from mailsink.store.search import SearchQuery
 from mailsink.store.tags import tag_sort_key
 
+POOL_APPLICATION_NAME = "mailsink"  # in pg_stat_activity
 DEFAULT_POOL_SIZE = 8  # connections for this node's reads and its writer
 CONNECT_TIMEOUT_SECONDS = 30.0
 
@@ -68,7 +69,10 @@ class PostgresStore:
             conninfo,
             min_size=1,
             max_size=max(pool_size, 2),
-            kwargs={"autocommit": True, "application_name": "mailsink"},
+            kwargs={"autocommit": True, "application_name": POOL_APPLICATION_NAME},
+            # A connection is checked as it is taken: after a restart of PostgreSQL (or a cut
+            # connection) the next write and read get a live one, not an error.
+            check=ConnectionPool.check_connection,
             name=f"mailsink {self._where}",
             open=True,
         )
