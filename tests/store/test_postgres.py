@@ -11,7 +11,7 @@ import pytest
 
 from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.store.postgres import PostgresStore, upgrade_database
-from mailsink.store.postgres.notify import LISTENER_APPLICATION_NAME
+from mailsink.store.postgres.notify import IDS_PER_NOTIFICATION, LISTENER_APPLICATION_NAME
 from mailsink.store.postgres.schema import SCHEMA_VERSION
 from mailsink.store.postgres.store import POOL_APPLICATION_NAME
 from mailsink.store.search import parse_search_query
@@ -147,6 +147,19 @@ def test_every_kind_of_change_reaches_the_other_node(two_nodes) -> None:  # type
         (ChangeKind.PRUNE, (first.id,), None, None),
         (ChangeKind.TRUNCATE, (), None, None),
     ]
+
+
+def test_long_lists_of_changes_reach_the_other_node_whole(two_nodes) -> None:  # type: ignore[no-untyped-def]
+    node_a, _, seen_on_b = two_nodes
+    many = 2 * IDS_PER_NOTIFICATION + 50
+    stored = node_a.add_now([make_message(subject=f"m{i}") for i in range(many)])
+    assert stored is not None
+    node_a.delete([m.id for m in stored])
+
+    changes = seen_on_b.wait_for(many + 3)
+    assert [c.message for c in changes[:many]] == stored
+    deleted = [i for c in changes[many:] if c.kind is ChangeKind.DELETE for i in c.ids]
+    assert deleted == [m.id for m in stored]
 
 
 def test_seq_keeps_increasing_across_nodes_and_ids_stay_unique(two_nodes) -> None:  # type: ignore[no-untyped-def]
