@@ -7,7 +7,8 @@ commits, a LISTEN thread that publishes the other nodes' changes on this node's 
 
 Reads borrow a connection from a pool (psycopg_pool) and run one statement each, in
 autocommit: PostgreSQL's MVCC never makes them wait for writers. A large message is read in
-slices, so that the driver never holds it whole beside the bytes returned.
+1 MiB slices (the driver holds one at a time, as raw bytes, not as hex text) and the slices
+joined into the bytes returned; it is written by a COPY fed the same way (`writes.py`).
 """
 
 from __future__ import annotations
