@@ -15,6 +15,7 @@ from mailsink.message.address import Address
 from mailsink.store.base import Store
 from mailsink.store.memory import MemoryStore
 from mailsink.store.postgres import PostgresStore
+from mailsink.store.postgres import store as postgres_store
 from mailsink.store.search import parse_search_query
 from mailsink.store.sqlite import SqliteStore
 from mailsink.store.sqlite import query as sqlite_search
@@ -283,7 +284,13 @@ def test_stores_agree_on_random_queries(
         sqlite.close()
 
 
-def test_postgres_agrees_on_random_queries(postgres_url: str) -> None:
+@pytest.mark.parametrize("recent_window", [postgres_store.RECENT_WINDOW, 0, 3])
+def test_postgres_agrees_on_random_queries(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, recent_window: int
+) -> None:
+    """Also when a page of a text search is looked for among a few recent messages first, and
+    then, when they do not fill it, by the index."""
+    monkeypatch.setattr(postgres_store, "RECENT_WINDOW", recent_window)
     postgres = PostgresStore(postgres_url, ChangeHub())
     try:
         assert_agrees_with_memory(postgres)

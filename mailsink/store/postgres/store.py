@@ -41,6 +41,7 @@ from mailsink.store.tags import tag_sort_key
 POOL_APPLICATION_NAME = "mailsink"  # in pg_stat_activity
 DEFAULT_POOL_SIZE = 8  # connections for this node's reads and its writer
 CONNECT_TIMEOUT_SECONDS = 30.0
+RECENT_WINDOW = 1000  # messages a text search walks before it asks the index (`_text_page`)
 
 _SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.summary,
     COALESCE(m.exact_search_text, t.search_text), m.exact_search_text IS NOT NULL
@@ -160,10 +161,13 @@ class PostgresStore:
             condition += " AND m.seq > %s"
             params.append(after_seq)
         order = "ASC" if oldest_first else "DESC"
-        params += [None if limit is None else max(limit, 0), max(offset, 0)]
+        page = [None if limit is None else max(limit, 0), max(offset, 0)]
         sql = f"{_SELECT_MESSAGES} WHERE {condition} ORDER BY m.seq {order} LIMIT %s OFFSET %s"
         with self._reading() as db:
-            rows = db.execute(sql, params).fetchall()
+            if compiled.needs_text and limit is not None and limit > 0 and after_seq is None:
+                rows = _text_page(db, sql, params, page, oldest_first)
+            else:
+                rows = db.execute(sql, [*params, *page]).fetchall()
         return [_stored(row) for row in rows]
 
     def count(self, query: SearchQuery | None = None) -> MailboxCounts:
@@ -232,6 +236,45 @@ class PostgresStore:
                 "SELECT id, tags FROM messages WHERE id = ANY(%s) ORDER BY seq", (message_ids,)
             ).fetchall()
         return {message_id: tuple(json.loads(tags)) for message_id, tags in rows}
+
+
+def _text_page(
+    db: psycopg.Connection,
+    sql: str,
+    params: list[object],
+    page: list[int | None],
+    oldest_first: bool,
+) -> list[tuple[Any, ...]]:
+    """A page of a text search, by the plan that suits how common the text is.
+
+    PostgreSQL cannot tell: it keeps no statistics on values over 1 KB (most search texts),
+    so it guesses a substring rare and reads every match from the trigram index before it
+    sorts them, which for a word most messages hold is every message. So the page is looked
+    for first by walking the newest (or oldest) `RECENT_WINDOW` messages in Seq order, which a
+    common text fills at once; only when that leaves the page short does the index find them
+    all (then they are few).
+    """
+    limit, offset = page
+    assert limit is not None
+    assert offset is not None
+    order = "ASC" if oldest_first else "DESC"
+    window = RECENT_WINDOW + offset + limit
+    bound = db.execute(
+        f"SELECT seq FROM messages ORDER BY seq {order} OFFSET %s LIMIT 1", (window,)
+    ).fetchone()
+    if bound is None:  # the window holds every message
+        return db.execute(sql, [*params, *page]).fetchall()
+    side = "<=" if oldest_first else ">="
+    within = sql.replace(" ORDER BY", f" AND m.seq {side} %s AND t.seq {side} %s ORDER BY")
+    with db.transaction():  # along the Seq indexes only
+        db.execute("SET LOCAL enable_bitmapscan = off")
+        db.execute("SET LOCAL enable_seqscan = off")
+        rows = db.execute(within, [*params, bound[0], bound[0], *page]).fetchall()
+    if len(rows) == limit:
+        return rows
+    with db.transaction():
+        db.execute("SET LOCAL enable_seqscan = off")
+        return db.execute(sql, [*params, *page]).fetchall()
 
 
 def _stored(row: tuple[Any, ...]) -> StoredMessage:
