@@ -164,8 +164,8 @@ class PostgresStore:
         page = [None if limit is None else max(limit, 0), max(offset, 0)]
         sql = f"{_SELECT_MESSAGES} WHERE {condition} ORDER BY m.seq {order} LIMIT %s OFFSET %s"
         with self._reading() as db:
-            if compiled.needs_text and limit is not None and limit > 0 and after_seq is None:
-                rows = _text_page(db, sql, params, page, oldest_first)
+            if compiled.needs_text and limit is not None and limit > 0:
+                rows = _text_page(db, sql, params, page, oldest_first, after_seq)
             else:
                 rows = db.execute(sql, [*params, *page]).fetchall()
         return [_stored(row) for row in rows]
@@ -179,11 +179,14 @@ class PostgresStore:
                 source = "messages m"
                 if compiled.needs_text:
                     source += " JOIN message_text t ON t.seq = m.seq"
-                row = db.execute(
-                    f"SELECT count(*), count(*) FILTER (WHERE NOT m.read) FROM {source}"
-                    f" WHERE {compiled.condition}",
-                    compiled.params,
-                ).fetchone()
+                with db.transaction():
+                    if compiled.needs_text:  # the index, whatever stale statistics say
+                        db.execute("SET LOCAL enable_seqscan = off")
+                    row = db.execute(
+                        f"SELECT count(*), count(*) FILTER (WHERE NOT m.read) FROM {source}"
+                        f" WHERE {compiled.condition}",
+                        compiled.params,
+                    ).fetchone()
         assert row is not None
         return MailboxCounts(int(row[0]), int(row[1]))
 
@@ -244,33 +247,37 @@ def _text_page(
     params: list[object],
     page: list[int | None],
     oldest_first: bool,
+    after_seq: int | None,
 ) -> list[tuple[Any, ...]]:
     """A page of a text search, by the plan that suits how common the text is.
 
     PostgreSQL cannot tell: it keeps no statistics on values over 1 KB (most search texts),
     so it guesses a substring rare and reads every match from the trigram index before it
     sorts them, which for a word most messages hold is every message. So the page is looked
-    for first by walking the newest (or oldest) `RECENT_WINDOW` messages in Seq order, which a
-    common text fills at once; only when that leaves the page short does the index find them
-    all (then they are few).
+    for first by walking the newest (or oldest) `RECENT_WINDOW` messages in Seq order (of those
+    after `after_seq`: a wait's few new messages), which a common text fills at once; only when
+    that leaves the page short does the index find them all (then they are few).
     """
     limit, offset = page
     assert limit is not None
     assert offset is not None
     order = "ASC" if oldest_first else "DESC"
     window = RECENT_WINDOW + offset + limit
+    after, after_params = ("seq > %s", [after_seq]) if after_seq is not None else ("TRUE", [])
     bound = db.execute(
-        f"SELECT seq FROM messages ORDER BY seq {order} OFFSET %s LIMIT 1", (window,)
+        f"SELECT seq FROM messages WHERE {after} ORDER BY seq {order} OFFSET %s LIMIT 1",
+        [*after_params, window],
     ).fetchone()
-    if bound is None:  # the window holds every message
-        return db.execute(sql, [*params, *page]).fetchall()
-    side = "<=" if oldest_first else ">="
-    within = sql.replace(" ORDER BY", f" AND m.seq {side} %s AND t.seq {side} %s ORDER BY")
+    walk, walk_params = sql, params  # when the window holds them all
+    if bound is not None:
+        side = "<=" if oldest_first else ">="
+        walk = sql.replace(" ORDER BY", f" AND m.seq {side} %s AND t.seq {side} %s ORDER BY")
+        walk_params = [*params, bound[0], bound[0]]
     with db.transaction():  # along the Seq indexes only
         db.execute("SET LOCAL enable_bitmapscan = off")
         db.execute("SET LOCAL enable_seqscan = off")
-        rows = db.execute(within, [*params, bound[0], bound[0], *page]).fetchall()
-    if len(rows) == limit:
+        rows = db.execute(walk, [*walk_params, *page]).fetchall()
+    if bound is None or len(rows) == limit:
         return rows
     with db.transaction():
         db.execute("SET LOCAL enable_seqscan = off")
