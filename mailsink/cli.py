@@ -243,6 +243,20 @@ OPTIONS = (
         Path,
         metavar="PATH",
     ),
+    Option(
+        "--mailbox-rules",
+        "mailbox_rules",
+        "TOML file of rules that file mail into named mailboxes (see README, Mailboxes)",
+        Path,
+        metavar="PATH",
+    ),
+    Option(
+        "--mailbox-from-client",
+        "mailbox_from_client",
+        "without --mailbox-rules, let a client pick the mailbox with an X-Mailsink-Mailbox"
+        " header or AUTH as mailbox:NAME",
+        boolean=True,
+    ),
     Option("--log-level", "log_level", "debug, info, warning or error", str.lower, metavar="LEVEL"),
 )
 
@@ -302,6 +316,13 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
         parser.error("--smtp-tls-cert PATH needs --smtp-tls-key PATH")
     if values.get("smtp_require_starttls") and "smtp_tls_cert" not in values:
         parser.error("--smtp-require-starttls needs --smtp-tls-cert")
+    if "mailbox_rules" in values:
+        from mailsink.mailboxes.rules import load_mailbox_rules
+
+        try:
+            load_mailbox_rules(values["mailbox_rules"])  # a bad file stops us here, in one line
+        except ValueError as exc:
+            parser.error(f"--mailbox-rules: {exc}")
     if values.get("log_level", "info") not in ("debug", "info", "warning", "error"):
         parser.error(
             f"--log-level: expected debug, info, warning or error, got {values['log_level']!r}"

@@ -44,6 +44,8 @@ class Config:
     enable_chaos: bool = False
     chaos_triggers: str | None = None
     smtp_relay_config: Path | None = None
+    mailbox_rules: Path | None = None  # a TOML file of routing rules (mailsink.mailboxes.rules)
+    mailbox_from_client: bool = True  # without rules: X-Mailsink-Mailbox, AUTH mailbox:NAME
     log_level: str = "info"
 
 

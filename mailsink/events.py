@@ -32,6 +32,11 @@ class ChangeKind(enum.Enum):
     ERROR = "error"  # error: a rejected SMTP session or command
 
 
+# A change to messages of several mailboxes is published as one change per mailbox, each with
+# `mailbox` set, so that a view of one mailbox (a WebSocket subscriber, an IMAP session) can
+# pass on exactly its own changes without looking the IDs up.
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpIncident:
     """Why an SMTP client was refused, as Mailpit's `error` event shows it."""
@@ -50,6 +55,7 @@ class Change:
     read: bool | None = None
     tags: tuple[str, ...] | None = None
     error: SmtpIncident | None = None
+    mailbox: str | None = None  # the mailbox of every ID (and of NEW's message); None: all
 
 
 Subscriber = Callable[[Change], None]

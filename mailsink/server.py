@@ -22,6 +22,9 @@ from mailsink.context import ListenAddress, SinkContext
 from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.ingest import Ingest
 from mailsink.relay.auto import AutoRelay, start_relay
+from mailsink.mailboxes.retention import prune_mailboxes
+from mailsink.mailboxes.router import MailboxRouter
+from mailsink.mailboxes.rules import MailboxRules, load_mailbox_rules
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
@@ -63,16 +66,21 @@ class Server:
         self._http_ticker: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self._auto_relay: AutoRelay | None = None
+        self.mailbox_rules: MailboxRules | None = None
 
     @property
     def listeners(self) -> list[ListenAddress]:
         return self.context.listeners if self.context else []
 
     async def start(self) -> SinkContext:
+        if self.config.mailbox_rules is not None:
+            self.mailbox_rules = load_mailbox_rules(self.config.mailbox_rules)
+        router = MailboxRouter(self.mailbox_rules, client_choice=self.config.mailbox_from_client)
         hub = ChangeHub()
         store, self._scratch = open_store(self.config, hub)
         stats = RuntimeStats()
-        self.context = SinkContext(self.config, store, hub, Ingest(store, stats), stats)
+        ingest = Ingest(store, stats, router)
+        self.context = SinkContext(self.config, store, hub, ingest, stats)
         try:
             self._auto_relay = start_relay(self.context)
             self._smtp = await start_smtp(self.context)
@@ -112,7 +120,8 @@ class Server:
 
     def _start_retention(self) -> None:
         assert self.context is not None
-        if self.config.max_messages or self.config.max_age_seconds:
+        per_mailbox = self.mailbox_rules is not None and self.mailbox_rules.limits
+        if self.config.max_messages or self.config.max_age_seconds or per_mailbox:
             self._retention = asyncio.create_task(self._retain(self.context))
 
     async def _retain(self, context: SinkContext) -> None:
@@ -142,10 +151,15 @@ class Server:
             unsubscribe()
 
     def _prune(self, context: SinkContext) -> None:
-        older_than = None
-        if self.config.max_age_seconds:
-            older_than = datetime.now(UTC) - timedelta(seconds=self.config.max_age_seconds)
-        pruned = context.store.prune(max_count=self.config.max_messages, older_than=older_than)
+        now = datetime.now(UTC)
+        pruned = []
+        if self.mailbox_rules is not None and self.mailbox_rules.limits:
+            pruned += prune_mailboxes(context.store, self.mailbox_rules.limits, now)
+        if self.config.max_messages or self.config.max_age_seconds:
+            older_than = None
+            if self.config.max_age_seconds:
+                older_than = now - timedelta(seconds=self.config.max_age_seconds)
+            pruned += context.store.prune(max_count=self.config.max_messages, older_than=older_than)
         if pruned:
             log.info("retention pruned %d message(s)", len(pruned))
             context.stats.messages_deleted += len(pruned)

@@ -33,7 +33,7 @@ import aiosmtpd.smtp
 from aiosmtpd.smtp import SMTP, AuthResult, Session, syntax
 from aiosmtpd.smtp import Envelope as AiosmtpdEnvelope
 
-from mailsink.context import SinkContext
+from mailsink.context import ListenAddress, SinkContext
 from mailsink.events import Change, ChangeKind, SmtpIncident
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.standards import line_problems
@@ -126,6 +126,8 @@ class SmtpSession(SMTP):
         self._pool = pool
         self._config = pool.context.config
         self._idle_deadline = 0.0  # loop time after which the idle timeout closes the session
+        self._listener_kind = "SMTPS" if implicit_tls else "SMTP"
+        self._listener: ListenAddress | None = None  # the local address, for mailbox rules
         super().__init__(
             handler=None,
             data_size_limit=self._config.smtp_max_size or None,
@@ -156,6 +158,10 @@ class SmtpSession(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         first = self.transport is None  # STARTTLS calls this again for the TLS layer
         super().connection_made(transport)
+        if first:
+            local = transport.get_extra_info("sockname")
+            if isinstance(local, tuple):
+                self._listener = ListenAddress(self._listener_kind, local[0], local[1])
         if first and self._handler_coroutine is not None:
             self._pool.active.add(self)
             self._pool.tasks.add(self._handler_coroutine)
@@ -430,7 +436,9 @@ class SmtpSession(SMTP):
             )
             return
         try:
-            stored = await self._pool.context.ingest.deliver(self._envelope(transaction), raw)
+            stored = await self._pool.context.ingest.deliver(
+                self._envelope(transaction), raw, self._listener
+            )
         except Exception:
             log.exception("could not store a message from %s", peer_text(self.session))
             await self.push("451 4.3.0 Error: the message could not be stored, try again")

@@ -16,7 +16,13 @@ from datetime import datetime
 from itertools import islice
 
 from mailsink.events import Change, ChangeHub, ChangeKind
-from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage, TagError
+from mailsink.store.base import (
+    MailboxCounts,
+    MailboxStatus,
+    NewMessage,
+    StoredMessage,
+    TagError,
+)
 from mailsink.store.dates import to_unix_ms
 from mailsink.store.search import SearchQuery, matches
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
@@ -53,7 +59,14 @@ class MemoryStore:
             self._messages[stored.id] = stored
             self._raw[stored.id] = message.raw
             self._count_tags(tags, 1)
-            self._hub.publish(Change(ChangeKind.NEW, ids=(stored.id,), message=stored))
+            self._hub.publish(
+                Change(
+                    ChangeKind.NEW,
+                    ids=(stored.id,),
+                    message=stored,
+                    mailbox=stored.envelope.mailbox,
+                )
+            )
         future.set_result(stored)
         return future
 
@@ -102,18 +115,34 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             deleted = self._remove(message_ids)
-            if deleted:
-                self._hub.publish(Change(ChangeKind.DELETE, ids=tuple(deleted)))
-            return deleted
+            self._publish_by_mailbox(ChangeKind.DELETE, deleted)
+            return [stored.id for stored in deleted]
 
-    def delete_all(self) -> None:
+    def delete_all(self, mailbox: str | None = None) -> None:
         with self._lock:
             self._check_open()
+            if mailbox is not None:
+                filed = [s.id for s in self._messages.values() if s.envelope.mailbox == mailbox]
+                self._publish_by_mailbox(ChangeKind.DELETE, self._remove(filed))
+                return
             self._messages.clear()
             self._raw.clear()
             self._tag_spellings.clear()
             self._tag_counts.clear()
             self._hub.publish(Change(ChangeKind.TRUNCATE))
+
+    def mailboxes(self) -> list[MailboxStatus]:
+        with self._lock:
+            self._check_open()
+            found: dict[str, MailboxStatus] = {}
+            for stored in self._messages.values():  # oldest first: the last one is the newest
+                name = stored.envelope.mailbox
+                before = found.get(name)
+                total, unread = (before.total, before.unread) if before else (0, 0)
+                found[name] = MailboxStatus(
+                    name, total + 1, unread + (not stored.read), stored.received
+                )
+            return [found[name] for name in sorted(found)]
 
     def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
         with self._lock:
@@ -126,8 +155,7 @@ class MemoryStore:
             ]
             for message_id in changed:
                 self._messages[message_id] = replace(self._messages[message_id], read=read)
-            if changed:
-                self._hub.publish(Change(ChangeKind.UPDATE, ids=tuple(changed), read=read))
+            self._publish_by_mailbox(ChangeKind.UPDATE, changed, read=read)
             return changed
 
     def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
@@ -137,8 +165,7 @@ class MemoryStore:
             targets = [i for i in dict.fromkeys(message_ids) if i in self._messages]
             for message_id in targets:
                 self._retag(message_id, cleaned)
-            if targets:
-                self._hub.publish(Change(ChangeKind.UPDATE, ids=tuple(targets), tags=cleaned))
+            self._publish_by_mailbox(ChangeKind.UPDATE, targets, tags=cleaned)
 
     def tags(self) -> dict[str, int]:
         with self._lock:
@@ -162,21 +189,29 @@ class MemoryStore:
             self._check_open()
             self._replace_tag(self._existing_tag(tag), None)
 
-    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
+    def prune(
+        self,
+        *,
+        max_count: int = 0,
+        older_than: datetime | None = None,
+        mailbox: str | None = None,
+    ) -> list[str]:
         with self._lock:
             self._check_open()
+            candidates = [
+                s for s in self._messages.values() if mailbox in (None, s.envelope.mailbox)
+            ]
             doomed: list[str] = []
             if older_than is not None:
                 bound = to_unix_ms(older_than)
-                doomed += [s.id for s in self._messages.values() if to_unix_ms(s.received) < bound]
-            excess = len(self._messages) - len(doomed) - max_count
+                doomed += [s.id for s in candidates if to_unix_ms(s.received) < bound]
+            excess = len(candidates) - len(doomed) - max_count
             if max_count > 0 and excess > 0:
                 expired = set(doomed)
-                doomed += islice((i for i in self._messages if i not in expired), excess)
+                doomed += islice((s.id for s in candidates if s.id not in expired), excess)
             deleted = self._remove(doomed)
-            if deleted:
-                self._hub.publish(Change(ChangeKind.PRUNE, ids=tuple(deleted)))
-            return deleted
+            self._publish_by_mailbox(ChangeKind.PRUNE, deleted)
+            return [stored.id for stored in deleted]
 
     def size_on_disk(self) -> int:
         return 0
@@ -203,15 +238,31 @@ class MemoryStore:
             if matches(query, stored):
                 yield stored
 
-    def _remove(self, message_ids: Iterable[str]) -> list[str]:
+    def _remove(self, message_ids: Iterable[str]) -> list[StoredMessage]:
         deleted = []
         for message_id in dict.fromkeys(message_ids):
             stored = self._messages.pop(message_id, None)
             if stored is not None:
                 del self._raw[message_id]
                 self._count_tags(stored.tags, -1)
-                deleted.append(message_id)
+                deleted.append(stored)
         return deleted
+
+    def _publish_by_mailbox(
+        self,
+        kind: ChangeKind,
+        messages: Iterable[StoredMessage | str],
+        *,
+        read: bool | None = None,
+        tags: tuple[str, ...] | None = None,
+    ) -> None:
+        """One change per mailbox for these messages (given as removed ones, or stored IDs)."""
+        by_mailbox: dict[str, list[str]] = {}
+        for message in messages:
+            stored = self._messages[message] if isinstance(message, str) else message
+            by_mailbox.setdefault(stored.envelope.mailbox, []).append(stored.id)
+        for mailbox, ids in by_mailbox.items():
+            self._hub.publish(Change(kind, ids=tuple(ids), read=read, tags=tags, mailbox=mailbox))
 
     def _count_tags(self, tags: Iterable[str], delta: int) -> None:
         for tag in tags:

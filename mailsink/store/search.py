@@ -10,6 +10,10 @@ date, an empty `to:`, a token of punctuation only) is dropped.
 Example: `subject:invoice !from:admin@example.com is:tagged` →
 `TextTerm(SUBJECT, "invoice")`, `TextTerm(FROM, "admin@example.com", negated=True)`,
 `FlagTerm(TAGGED)`.
+
+`mailbox:NAME` (ours, not Mailpit's) keeps the messages filed in mailbox NAME: the name is
+compared exactly, case included, as mailbox names are; `mailbox_query(NAME)` is that query
+ready-made, for code that shows one mailbox (the HTTP API's `?mailbox=`, POP3, IMAP).
 """
 
 from __future__ import annotations
@@ -101,7 +105,15 @@ class SizeTerm:
     larger: bool
 
 
-Term = TextTerm | TagTerm | FlagTerm | ReceivedTerm | SizeTerm
+@dataclass(frozen=True, slots=True)
+class MailboxTerm:
+    """Filed in mailbox `name` (exact, case-sensitive; a name no mailbox has matches nothing)."""
+
+    name: str
+    negated: bool = False
+
+
+Term = TextTerm | TagTerm | FlagTerm | ReceivedTerm | SizeTerm | MailboxTerm
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +133,21 @@ def parse_search_query(text: str, tz: str | None = None) -> SearchQuery:
         if term is not None:
             terms.append(term)
     return SearchQuery(text, tuple(terms))
+
+
+def mailbox_query(name: str) -> SearchQuery:
+    """The query for every message in mailbox `name`; combine it with a user's query with
+    `narrowed_to_mailbox`."""
+    return SearchQuery(f"mailbox:{name}", (MailboxTerm(name),))
+
+
+def narrowed_to_mailbox(query: SearchQuery | None, name: str | None) -> SearchQuery | None:
+    """`query` limited to mailbox `name` (`query` itself when `name` is None)."""
+    if name is None:
+        return query
+    if query is None:
+        return mailbox_query(name)
+    return SearchQuery(f"{query.text} mailbox:{name}", (*query.terms, MailboxTerm(name)))
 
 
 def split_tokens(text: str) -> list[str]:
@@ -180,6 +207,9 @@ def _parse_token(token: str, tz: str | None) -> Term | None:
                 raw_value.lower() if field is TextField.SUBJECT else clean_search_value(raw_value)
             )
             return TextTerm(field, value, negated) if value else None
+    if lowered.startswith("mailbox:"):
+        name = token[len("mailbox:") :].strip()
+        return MailboxTerm(name, negated) if name else None
     if lowered.startswith("tag:"):
         name = clean_search_value(token[4:])
         return TagTerm(name, negated) if name else None
@@ -237,6 +267,8 @@ def _term_matches(term: Term, stored: StoredMessage) -> bool:
             return received >= bound_ms if on_or_after else received <= bound_ms
         case SizeTerm(bound, larger):
             return stored.size > bound if larger else stored.size < bound
+        case MailboxTerm(name, negated):
+            return (stored.envelope.mailbox == name) != negated
     raise AssertionError(f"unknown search term {term!r}")
 
 

@@ -63,7 +63,7 @@ def stock_aiosmtpd() -> Iterator[tuple[str, int]]:
 class DiscardingIngest(Ingest):
     """Answers at once and keeps nothing: what is left to measure is the SMTP layer."""
 
-    async def deliver(self, envelope: Envelope, raw: bytes) -> Any:
+    async def deliver(self, envelope: Envelope, raw: bytes, listener: Any = None) -> Any:
         return SimpleNamespace(id="discarded")
 
 
