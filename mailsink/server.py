@@ -21,10 +21,10 @@ from mailsink.config import Config, HostPort
 from mailsink.context import ListenAddress, SinkContext
 from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.ingest import Ingest
-from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.mailboxes.retention import prune_mailboxes
 from mailsink.mailboxes.router import MailboxRouter
 from mailsink.mailboxes.rules import MailboxRules, load_mailbox_rules
+from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
