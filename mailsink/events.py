@@ -57,6 +57,10 @@ class Change:
     error: SmtpIncident | None = None
     mailbox: str | None = None  # the mailbox of every ID (and of NEW's message); None: all
 
+    def concerns(self, mailbox: str | None) -> bool:
+        """Whether a view of `mailbox` (None: a view of every mailbox) hears of this change."""
+        return mailbox is None or self.mailbox is None or self.mailbox == mailbox
+
 
 Subscriber = Callable[[Change], None]
 

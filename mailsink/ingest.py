@@ -58,12 +58,18 @@ class Ingest:
         self._inputs += 1
 
     async def deliver(
-        self, envelope: Envelope, raw: bytes, listener: ListenAddress | None = None
+        self,
+        envelope: Envelope,
+        raw: bytes,
+        listener: ListenAddress | None = None,
+        *,
+        mailbox: str | None = None,
     ) -> StoredMessage:
-        """Store `raw` exactly, in each mailbox the router names for it (`listener`: where it
-        came in, for rules on it); returns once every copy is durable, indexed and announced.
-        The first copy is returned (its ID is the one the SMTP client hears)."""
-        mailboxes = self.router.route(envelope, raw, listener)
+        """Store `raw` exactly, in `mailbox` or else in each mailbox the router names for it
+        (`listener`: where it came in, for rules on it); returns once every copy is durable,
+        indexed and announced. The first copy is returned (its ID is the one the client
+        hears)."""
+        mailboxes = (mailbox,) if mailbox else self.router.route(envelope, raw, listener)
         if len(raw) > PARSE_IN_THREAD_ABOVE:
             summary = await asyncio.to_thread(summarize, raw, envelope)
             messages = _copies(raw, envelope, summary, mailboxes)

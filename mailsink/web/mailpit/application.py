@@ -13,10 +13,12 @@ from starlette.responses import Response
 
 from mailsink.chaos import ChaosError
 from mailsink.context import SinkContext
+from mailsink.store.search import mailbox_query
 from mailsink.version import __version__
 from mailsink.web.request_body import read_object
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import error_response, json_response
+from mailsink.web.search_params import mailbox_param
 
 CHAOS_DISABLED_TEXT = "Chaos is not enabled"
 
@@ -40,9 +42,11 @@ def database_path(context: SinkContext) -> str:
 
 
 def info(request: Request) -> Response:
-    """`GET /api/v1/info`: Mailpit's `AppInformation`."""
+    """`GET /api/v1/info`: Mailpit's `AppInformation`; `Messages` and `Unread` count the
+    mailbox of `?mailbox=`, when given."""
     context = sink_context(request)
-    counts = context.store.count()
+    mailbox = mailbox_param(request.query_params)
+    counts = context.store.count(None if mailbox is None else mailbox_query(mailbox))
     stats = context.stats
     return json_response(
         {

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mailsink.web.mailpit import application, message, messages, send, tags
+from mailsink.web.mailpit import application, mailboxes, message, messages, send, tags
 
 routes: list[BaseRoute] = [
     Route("/api/v1/messages", messages.list_messages, methods=["GET"]),
     Route("/api/v1/messages", messages.set_read_status, methods=["PUT"]),
     Route("/api/v1/messages", messages.delete_messages, methods=["DELETE"]),
+    Route("/api/v1/mailboxes", mailboxes.list_mailboxes, methods=["GET"]),
     Route("/api/v1/search", messages.search_messages, methods=["GET"]),
     Route("/api/v1/search", messages.delete_search, methods=["DELETE"]),
     Route("/api/v1/send", send.send_message, methods=["POST"]),

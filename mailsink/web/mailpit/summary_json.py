@@ -49,6 +49,7 @@ def summary_json(stored: StoredMessage) -> JSONObject:
         "Attachments": summary.attachments,
         "Snippet": summary.snippet,
         "Seq": stored.seq,
+        "Mailbox": stored.envelope.mailbox,
     }
 
 
