@@ -38,6 +38,7 @@ SUMMARY_KEYS = [
     "Attachments",
     "Snippet",
     "Seq",
+    "Mailbox",
 ]
 
 
