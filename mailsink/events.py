@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,23 @@ class Change:
     def concerns(self, mailbox: str | None) -> bool:
         """Whether a view of `mailbox` (None: a view of every mailbox) hears of this change."""
         return mailbox is None or self.mailbox is None or self.mailbox == mailbox
+
+
+def changes_by_mailbox(
+    kind: ChangeKind,
+    messages: Iterable[tuple[str, str]],
+    *,
+    read: bool | None = None,
+    tags: tuple[str, ...] | None = None,
+) -> list[Change]:
+    """One change of `kind` per mailbox for these (ID, mailbox) pairs; none for no pairs."""
+    by_mailbox: dict[str, list[str]] = {}
+    for message_id, mailbox in messages:
+        by_mailbox.setdefault(mailbox, []).append(message_id)
+    return [
+        Change(kind, ids=tuple(ids), read=read, tags=tags, mailbox=mailbox)
+        for mailbox, ids in by_mailbox.items()
+    ]
 
 
 Subscriber = Callable[[Change], None]

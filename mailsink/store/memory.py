@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 
-from mailsink.events import Change, ChangeHub, ChangeKind
+from mailsink.events import Change, ChangeHub, ChangeKind, changes_by_mailbox
 from mailsink.store.base import (
     MailboxCounts,
     MailboxStatus,
@@ -257,12 +257,10 @@ class MemoryStore:
         tags: tuple[str, ...] | None = None,
     ) -> None:
         """One change per mailbox for these messages (given as removed ones, or stored IDs)."""
-        by_mailbox: dict[str, list[str]] = {}
-        for message in messages:
-            stored = self._messages[message] if isinstance(message, str) else message
-            by_mailbox.setdefault(stored.envelope.mailbox, []).append(stored.id)
-        for mailbox, ids in by_mailbox.items():
-            self._hub.publish(Change(kind, ids=tuple(ids), read=read, tags=tags, mailbox=mailbox))
+        stored = [self._messages[m] if isinstance(m, str) else m for m in messages]
+        pairs = [(message.id, message.envelope.mailbox) for message in stored]
+        for change in changes_by_mailbox(kind, pairs, read=read, tags=tags):
+            self._hub.publish(change)
 
     def _count_tags(self, tags: Iterable[str], delta: int) -> None:
         for tag in tags:

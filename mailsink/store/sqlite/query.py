@@ -27,6 +27,7 @@ from mailsink.store.search import (
     ADDRESS_FIELDS,
     Flag,
     FlagTerm,
+    MailboxTerm,
     ReceivedTerm,
     SearchQuery,
     SizeTerm,
@@ -159,6 +160,8 @@ def _compile_term(term: Term, built: _Builder) -> None:
             built.add(f"m.received_ms {'>=' if on_or_after else '<='} ?", bound_ms)
         case SizeTerm(bound, larger):
             built.add(f"m.size {'>' if larger else '<'} ?", bound)
+        case MailboxTerm(name, negated):  # the mailbox index, which also orders by Seq
+            built.add(f"m.mailbox {'!=' if negated else '='} ?", name)
         case _:
             raise AssertionError(f"unknown search term {term!r}")
 

@@ -10,8 +10,9 @@ Layout:
   its INTEGER PRIMARY KEY is the Seq (AUTOINCREMENT, so a Seq is never reused).
 - `message_data`: envelope and summary as JSON, and the tags again, so that listing a page
   reads them with one lookup per message.
-- `mailbox_counts`: the total and unread counts, kept by the store's writes (not by triggers:
-  a trigger makes every insert keep a statement journal).
+- `mailbox_counts`: the total and unread counts of each mailbox, kept by the store's writes
+  (not by triggers: a trigger makes every insert keep a statement journal); the store's counts
+  are their sums (a row per mailbox: a few at most, a hundred for a big shared sink).
 - `raw`: the exact bytes, once; or `in_file` = 1 when they are in a file of their own
   (`raw_files.py`).
 - `tags`, `message_tags`: tag names and which messages carry them.
@@ -25,8 +26,12 @@ merged them (one index per message, not two: a third less SQLite work per stored
 dropped FTS5's per-row column sizes (`columnsize=0`: only ranking reads them, and search never
 ranks), and added `raw.in_file`. It also made the attachment and inline indexes partial (only
 messages with attachments, or inlines, are in them: a new message without either changes
-neither) and dropped the mailbox index, which no query uses yet. Every index is one more page
+neither) and dropped the mailbox index, which no query used yet. Every index is one more page
 written per commit.
+
+Version 3 brought the mailbox index back, on `messages (mailbox)` (with the Seq that every
+index entry carries, so one mailbox's newest page is read from it in order), and keeps the
+counts per mailbox.
 """
 
 from __future__ import annotations
@@ -145,9 +150,27 @@ def _create_v2(db: sqlite3.Connection) -> None:
     db.execute(f"INSERT INTO {TEXT_TABLE}_index ({TEXT_TABLE}_index) VALUES ('rebuild')")
 
 
+def _create_v3(db: sqlite3.Connection) -> None:
+    """The mailbox index, and the counts per mailbox (see the module's docstring)."""
+    db.execute("CREATE INDEX messages_mailbox ON messages (mailbox)")
+    db.execute("DROP TABLE mailbox_counts")
+    db.execute(
+        """CREATE TABLE mailbox_counts (
+            mailbox TEXT PRIMARY KEY,
+            total INTEGER NOT NULL,
+            unread INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        "INSERT INTO mailbox_counts (mailbox, total, unread)"
+        " SELECT mailbox, COUNT(*), SUM(read = 0) FROM messages GROUP BY mailbox"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _create_v1,
     2: _create_v2,
+    3: _create_v3,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
