@@ -68,3 +68,19 @@ def test_bench_runs_every_section_and_prints_its_table() -> None:
         assert measure in rows, f"no row {measure!r} in:\n{result.stdout}"
         mailsink_figure = rows[measure].split(" | ")[1]
         assert mailsink_figure[:1].isdigit() or mailsink_figure.startswith("-"), rows[measure]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "memory"])
+def test_the_mailboxes_bench_prints_each_measure(store: str) -> None:
+    command = [sys.executable, "bench/mailboxes.py", "--count", "1000", "--mailboxes", "10"]
+    result = subprocess.run(
+        [*command, "--store", store],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    for measure in ("one mailbox: newest 50", "every mailbox's counts"):
+        assert f"\n{measure} " in result.stdout, result.stdout

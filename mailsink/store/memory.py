@@ -3,13 +3,15 @@
 One lock guards all state, and changes are published while it is held, so subscribers see
 changes in the order they were made. Messages live in a dict in insertion (= Seq) order, which
 gives newest-first listing by iterating it backwards; search evaluates `matches` per message.
+Each mailbox keeps its IDs in the same order and its unread count, so one mailbox is listed
+without looking at the others' messages, and counted without looking at any.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Reversible, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
@@ -24,7 +26,7 @@ from mailsink.store.base import (
     TagError,
 )
 from mailsink.store.dates import to_unix_ms
-from mailsink.store.search import SearchQuery, matches
+from mailsink.store.search import MailboxTerm, SearchQuery, matches
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 
@@ -34,6 +36,8 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._messages: dict[str, StoredMessage] = {}
         self._raw: dict[str, bytes] = {}
+        self._by_mailbox: dict[str, dict[str, None]] = {}  # mailbox → its IDs, in Seq order
+        self._unread: Counter[str] = Counter()  # mailbox → unread messages
         self._tag_spellings: dict[str, str] = {}  # lower-cased tag → spelling in use
         self._tag_counts: Counter[str] = Counter()  # lower-cased tag → messages carrying it
         self._last_seq = 0
@@ -57,6 +61,8 @@ class MemoryStore:
                 tags=tags,
             )
             self._messages[stored.id] = stored
+            self._by_mailbox.setdefault(stored.envelope.mailbox, {})[stored.id] = None
+            self._unread[stored.envelope.mailbox] += 1
             self._raw[stored.id] = message.raw
             self._count_tags(tags, 1)
             self._hub.publish(
@@ -105,6 +111,11 @@ class MemoryStore:
     def count(self, query: SearchQuery | None = None) -> MailboxCounts:
         with self._lock:
             self._check_open()
+            if query is None or not query.terms:
+                return MailboxCounts(len(self._messages), self._unread.total())
+            match query.terms:
+                case (MailboxTerm(name, negated=False),):
+                    return MailboxCounts(len(self._by_mailbox.get(name, ())), self._unread[name])
             total = unread = 0
             for stored in self._matching(query, None, oldest_first=True):
                 total += 1
@@ -127,6 +138,8 @@ class MemoryStore:
                 return
             self._messages.clear()
             self._raw.clear()
+            self._by_mailbox.clear()
+            self._unread.clear()
             self._tag_spellings.clear()
             self._tag_counts.clear()
             self._hub.publish(Change(ChangeKind.TRUNCATE))
@@ -134,15 +147,15 @@ class MemoryStore:
     def mailboxes(self) -> list[MailboxStatus]:
         with self._lock:
             self._check_open()
-            found: dict[str, MailboxStatus] = {}
-            for stored in self._messages.values():  # oldest first: the last one is the newest
-                name = stored.envelope.mailbox
-                before = found.get(name)
-                total, unread = (before.total, before.unread) if before else (0, 0)
-                found[name] = MailboxStatus(
-                    name, total + 1, unread + (not stored.read), stored.received
+            return [
+                MailboxStatus(
+                    name,
+                    len(ids),
+                    self._unread[name],
+                    self._messages[next(reversed(ids))].received,
                 )
-            return [found[name] for name in sorted(found)]
+                for name, ids in sorted(self._by_mailbox.items())
+            ]
 
     def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
         with self._lock:
@@ -154,7 +167,8 @@ class MemoryStore:
                 if (stored := self._messages.get(message_id)) is not None and stored.read != read
             ]
             for message_id in changed:
-                self._messages[message_id] = replace(self._messages[message_id], read=read)
+                stored = self._messages[message_id] = replace(self._messages[message_id], read=read)
+                self._unread[stored.envelope.mailbox] += -1 if read else 1
             self._publish_by_mailbox(ChangeKind.UPDATE, changed, read=read)
             return changed
 
@@ -221,6 +235,7 @@ class MemoryStore:
             self._closed = True
             self._messages.clear()
             self._raw.clear()
+            self._by_mailbox.clear()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -229,8 +244,13 @@ class MemoryStore:
     def _matching(
         self, query: SearchQuery | None, after_seq: int | None, oldest_first: bool
     ) -> Iterator[StoredMessage]:
-        ordered = self._messages.values() if oldest_first else reversed(self._messages.values())
-        for stored in ordered:
+        ids: Reversible[str] = self._messages
+        for term in query.terms if query is not None else ():
+            if isinstance(term, MailboxTerm) and not term.negated:  # only its IDs can match
+                ids = self._by_mailbox.get(term.name, {})
+        ordered = ids if oldest_first else reversed(ids)
+        for message_id in ordered:
+            stored = self._messages[message_id]
             if after_seq is not None and stored.seq <= after_seq:
                 if oldest_first:
                     continue
@@ -244,6 +264,11 @@ class MemoryStore:
             stored = self._messages.pop(message_id, None)
             if stored is not None:
                 del self._raw[message_id]
+                mailbox = stored.envelope.mailbox
+                del self._by_mailbox[mailbox][message_id]
+                self._unread[mailbox] -= not stored.read
+                if not self._by_mailbox[mailbox]:
+                    del self._by_mailbox[mailbox], self._unread[mailbox]
                 self._count_tags(stored.tags, -1)
                 deleted.append(stored)
         return deleted
