@@ -76,6 +76,11 @@ class CapturedMessage:
     def from_stored(cls, stored: StoredMessage, raw: bytes) -> CapturedMessage:
         return cls(stored.id, stored.seq, raw, stored.envelope, stored.summary)
 
+    @property
+    def mailbox(self) -> str:
+        """The mailbox the message is filed in (`default` unless routed elsewhere)."""
+        return self.envelope.mailbox
+
     @cached_property
     def summary(self) -> MessageSummary:
         """What ingest extracted (addresses, subject, snippet, tags, warnings)."""
