@@ -112,3 +112,11 @@ def test_the_error_names_the_file(tmp_path: Path) -> None:
 )
 def test_mailbox_names(name: str, valid: bool) -> None:
     assert is_mailbox_name(name) is valid
+
+
+def test_the_readme_rules_example_is_a_valid_rules_file() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    rules = parse_mailbox_rules(block, "README.md")
+    assert [r.mailbox for r in rules.rules] == ["team-a", "team-b"]
+    assert rules.limits == {"team-b": MailboxLimits(500, 0)}
