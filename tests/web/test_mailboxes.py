@@ -15,22 +15,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from mailsink import MailSink
+from tests.mailboxes.test_router import TWO_TEAMS
 
 from .conftest import compose, smtp_send
 from .test_events import next_frame, run_async, stats_until
 
-RULES = """
-[[rule]]
-rcpt = "*@team-a.test"
-mailbox = "team-a"
-
-[[rule]]
-domain = "team-b.test"
-mailbox = "team-b"
-
-[mailbox.team-c]
-max = 10
-"""
+RULES = TWO_TEAMS + "\n[mailbox.team-c]\nmax = 10\n"
 
 
 @pytest.fixture
