@@ -107,6 +107,8 @@ def stored_id(sink: MailSink, send_mail: SendMail) -> str:
         ("/api/v1/wait?since=0", "/api/v1/wait"),
         ("/api/v1/tags", "/api/v1/tags"),
         ("/api/v1/info", "/api/v1/info"),
+        ("/api/v1/mailboxes", "/api/v1/mailboxes"),
+        ("/api/v1/messages?mailbox=default", "/api/v1/messages"),
         ("/api/v1/webui", "/api/v1/webui"),
         ("/mailhog/api/v2/messages", "/mailhog/api/v2/messages"),
         ("/api/v2/search?kind=containing&query=parts", "/api/v2/search"),
