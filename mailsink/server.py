@@ -23,7 +23,7 @@ from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.ingest import Ingest
 from mailsink.mailboxes.retention import prune_mailboxes
 from mailsink.mailboxes.router import MailboxRouter
-from mailsink.mailboxes.rules import MailboxRules, load_mailbox_rules
+from mailsink.mailboxes.rules import MailboxRules
 from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
@@ -73,9 +73,8 @@ class Server:
         return self.context.listeners if self.context else []
 
     async def start(self) -> SinkContext:
-        if self.config.mailbox_rules is not None:
-            self.mailbox_rules = load_mailbox_rules(self.config.mailbox_rules)
-        router = MailboxRouter(self.mailbox_rules, client_choice=self.config.mailbox_from_client)
+        router = MailboxRouter.from_config(self.config)
+        self.mailbox_rules = router.rules
         hub = ChangeHub()
         store, self._scratch = open_store(self.config, hub)
         stats = RuntimeStats()

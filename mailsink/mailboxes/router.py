@@ -16,11 +16,19 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from mailsink.mailboxes.names import DEFAULT_MAILBOX, is_mailbox_name
-from mailsink.mailboxes.rules import Condition, Looks, MailboxRules, Rule, render_mailbox
+from mailsink.mailboxes.rules import (
+    Condition,
+    Looks,
+    MailboxRules,
+    Rule,
+    load_mailbox_rules,
+    render_mailbox,
+)
 from mailsink.message.envelope import Envelope
 from mailsink.message.headers import HeaderMap
 
 if TYPE_CHECKING:
+    from mailsink.config import Config
     from mailsink.context import ListenAddress
 
 log = logging.getLogger(__name__)
@@ -36,6 +44,14 @@ class MailboxRouter:
         self.rules = rules
         self.client_choice = client_choice and rules is None
         self._per_recipient = rules is not None and any(r.per_recipient for r in rules.rules)
+
+    @classmethod
+    def from_config(cls, config: Config) -> MailboxRouter:
+        """The router of `--mailbox-rules` and `--mailbox-from-client`; `MailboxRulesError`
+        for a rules file that cannot be used."""
+        path = config.mailbox_rules
+        rules = None if path is None else load_mailbox_rules(path)
+        return cls(rules, client_choice=config.mailbox_from_client)
 
     @property
     def default(self) -> str:
