@@ -34,7 +34,7 @@ from __future__ import annotations
 import enum
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +104,11 @@ class MailboxLimits:
 class MailboxRules:
     rules: tuple[Rule, ...] = ()
     default: str = DEFAULT_MAILBOX
-    limits: dict[str, MailboxLimits] | None = None
+    limits: dict[str, MailboxLimits] = field(default_factory=dict)
 
     def named_mailboxes(self) -> list[str]:
         """Mailboxes the file names outright (listed even while empty)."""
-        names = [self.default, *(r.mailbox for r in self.rules), *(self.limits or {})]
+        names = [self.default, *(r.mailbox for r in self.rules), *self.limits]
         return list(dict.fromkeys(n for n in names if not _PLACEHOLDER.search(n)))
 
 
