@@ -40,7 +40,7 @@ from mailsink.message.standards import line_problems
 from mailsink.smtp.auth import MECHANISMS, Credentials
 from mailsink.smtp.data import read_data
 from mailsink.smtp.replies import ParameterError, parse_parameters, with_enhanced_code
-from mailsink.smtp.tls import tls_facts
+from mailsink.tls import tls_facts
 
 log = logging.getLogger(__name__)
 
