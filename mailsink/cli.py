@@ -243,6 +243,35 @@ OPTIONS = (
         Path,
         metavar="PATH",
     ),
+    *(
+        option
+        for name, upgrade in (("pop3", "STLS"), ("imap", "STARTTLS"))
+        for option in (
+            Option(
+                f"--{name}",
+                name,
+                f"{name.upper()} listener, offering {upgrade} when --smtp-tls-cert is set",
+                parse_host_port,
+                metavar="HOST:PORT",
+            ),
+            Option(
+                f"--{name}s",
+                f"{name}s",
+                f"implicit-TLS {name.upper()} listener (the --smtp-tls-cert certificate,"
+                " else a self-signed one)",
+                parse_host_port,
+                metavar="HOST:PORT",
+            ),
+            Option(
+                f"--{name}-auth-file",
+                f"{name}_auth_file",
+                "check logins against this htpasswd-style file (without it any login is"
+                " accepted, and only on loopback addresses)",
+                Path,
+                metavar="PATH",
+            ),
+        )
+    ),
     Option("--log-level", "log_level", "debug, info, warning or error", str.lower, metavar="LEVEL"),
 )
 

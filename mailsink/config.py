@@ -44,6 +44,12 @@ class Config:
     enable_chaos: bool = False
     chaos_triggers: str | None = None
     smtp_relay_config: Path | None = None
+    pop3: HostPort | None = None  # POP3 listener (off)
+    pop3s: HostPort | None = None  # implicit-TLS POP3 listener (off)
+    pop3_auth_file: Path | None = None
+    imap: HostPort | None = None  # read-only IMAP listener (off)
+    imaps: HostPort | None = None  # implicit-TLS IMAP listener (off)
+    imap_auth_file: Path | None = None
     log_level: str = "info"
 
 

@@ -25,10 +25,13 @@ from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
+from mailsink.store.epoch import seq_epoch
 from mailsink.store.memory import MemoryStore
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from mailsink.mailaccess.service import AccessService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,6 +61,7 @@ class Server:
         self.context: SinkContext | None = None
         self._scratch: Path | None = None
         self._smtp: SmtpService | None = None
+        self._mail_access: list[AccessService] = []
         self._http: uvicorn.Server | None = None
         self._http_socket: socket.socket | None = None
         self._http_ticker: asyncio.Task[None] | None = None
@@ -70,12 +74,16 @@ class Server:
 
     async def start(self) -> SinkContext:
         hub = ChangeHub()
+        epoch = seq_epoch(self.config.database)  # before the store creates a new file
         store, self._scratch = open_store(self.config, hub)
         stats = RuntimeStats()
-        self.context = SinkContext(self.config, store, hub, Ingest(store, stats), stats)
+        self.context = SinkContext(
+            self.config, store, hub, Ingest(store, stats), stats, seq_epoch=epoch
+        )
         try:
             self._auto_relay = start_relay(self.context)
             self._smtp = await start_smtp(self.context)
+            await self._start_mail_access(self.context)
             if self.config.listen is not None:
                 await self._start_http(self.config.listen)
             self._start_retention()
@@ -83,6 +91,19 @@ class Server:
             await self.stop()
             raise
         return self.context
+
+    async def _start_mail_access(self, context: SinkContext) -> None:
+        """POP3 and IMAP, those configured; imported only then."""
+        if context.config.pop3 or context.config.pop3s:
+            from mailsink.pop3.service import start_pop3
+
+            if service := await start_pop3(context):
+                self._mail_access.append(service)
+        if context.config.imap or context.config.imaps:
+            from mailsink.imap.service import start_imap
+
+            if service := await start_imap(context):
+                self._mail_access.append(service)
 
     async def _start_http(self, address: HostPort) -> None:
         import uvicorn
@@ -160,6 +181,9 @@ class Server:
             await self._smtp.stop()
         if self._auto_relay is not None:
             await self._auto_relay.close()
+        for service in self._mail_access:
+            await service.stop()
+        self._mail_access = []
         if self._http is not None:
             self._http.should_exit = True
             if self._http_ticker is not None:

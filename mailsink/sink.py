@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack for **kwargs is Python 3.12+
 
 DEFAULT_TIMEOUT = 5.0
+MAIL_ACCESS_LISTENERS = ("pop3", "pop3s", "imap", "imaps")
 
 
 class MailTimeout(AssertionError):
@@ -216,9 +217,11 @@ def _config_from(store: str, http: bool, options: dict[str, Any]) -> Config:
         "store": store,
         **options,
     }
-    for name in ("smtp", "smtps", "listen"):
+    for name in ("smtp", "smtps", "listen", *MAIL_ACCESS_LISTENERS):
         if isinstance(values.get(name), str):
             values[name] = parse_host_port(values[name])
+        elif values.get(name) is True:  # `MailSink(imap=True)`: a free port
+            values[name] = HostPort("127.0.0.1", 0)
     values["webroot"] = parse_webroot(values.get("webroot", "/"))
     return Config(**values)
 
@@ -227,7 +230,8 @@ class MailSink(MailView):
     """A whole sink (SMTP, store and optionally HTTP) in a background thread.
 
     Every listener is bound before `start()` (or `__enter__`) returns. Options are `Config`
-    field names, e.g. `MailSink(smtp_auth_required=True, smtp_tls_cert="auto")`.
+    field names, e.g. `MailSink(smtp_auth_required=True, smtp_tls_cert="auto")`; the POP3 and
+    IMAP listeners take an address or True for a free port: `MailSink(pop3=True, imap=True)`.
     """
 
     def __init__(
@@ -301,6 +305,10 @@ class MailSink(MailView):
                 return listener.host, listener.port
         return None
 
+    def _port(self, kind: str) -> int | None:
+        found = self._listener(kind)
+        return found[1] if found else None
+
     @property
     def context(self) -> SinkContext:
         """The running parts (store, change hub, …), for code that extends the sink."""
@@ -316,8 +324,23 @@ class MailSink(MailView):
 
     @property
     def smtps_port(self) -> int | None:
-        found = self._listener("SMTPS")
-        return found[1] if found else None
+        return self._port("SMTPS")
+
+    @property
+    def pop3_port(self) -> int | None:
+        return self._port("POP3")
+
+    @property
+    def pop3s_port(self) -> int | None:
+        return self._port("POP3S")
+
+    @property
+    def imap_port(self) -> int | None:
+        return self._port("IMAP")
+
+    @property
+    def imaps_port(self) -> int | None:
+        return self._port("IMAPS")
 
     @property
     def url(self) -> str | None:
