@@ -109,6 +109,11 @@ class MimePart:
         return self._source[self._start : self._end]
 
     @property
+    def header_block(self) -> bytes:
+        """The part's header fields as they are in the message, with the blank line after."""
+        return self._source[self._start : self._body_start]
+
+    @property
     def body(self) -> bytes:
         """The part's body as it is in the message (still transfer-encoded)."""
         return self._source[self._body_start : self._end]
