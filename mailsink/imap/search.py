@@ -54,7 +54,7 @@ class Candidate:
         """The body as sent and as decoded (transfer encoding and charset undone), lower-cased."""
         parsed = self.parsed
         sent = parsed.root.body.decode("utf-8", "replace").lower()
-        decoded = "\n".join([parsed.text(), parsed.html()]).lower()
+        decoded = "\n".join([parsed.text, parsed.html]).lower()
         return sent, decoded
 
     @cached_property

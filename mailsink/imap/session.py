@@ -35,7 +35,7 @@ from mailsink.imap.syntax import (
 )
 from mailsink.mailaccess.login import LoginPolicy
 from mailsink.mailaccess.mailboxes import login_mailbox, mailbox_messages, mailbox_names
-from mailsink.mailaccess.stream import LineStream, LineTooLong
+from mailsink.mailaccess.stream import ClientGone, LineStream, LineTooLong
 from mailsink.store.base import StoredMessage
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,11 @@ class ImapSession:
             completion = f"BAD {error}"
         except ImapNo as error:
             completion = f"NO {error}"
+        except (ClientGone, LineTooLong):
+            raise
+        except Exception:  # a bug answers this command, not the whole session
+            log.exception("IMAP command failed: %r", data[:200])
+            completion = "NO [SERVERBUG] the command failed; the server log says why"
         if completion is not None:
             await self._stream.write(f"{tag} {completion}\r\n".encode())
 

@@ -70,7 +70,9 @@ class AccessService:
             self._sessions[task] = stream
             try:
                 await session(stream)
-            except ClientGone:
+            except (ClientGone, asyncio.CancelledError):
+                # Cancelled only by `stop`: end quietly, as asyncio's stream server logs a
+                # cancelled connection task as an error.
                 pass
             except Exception:  # one broken session must not take the listener with it
                 log.exception("%s session with %s failed", kind, stream.peer)
@@ -98,6 +100,7 @@ class AccessService:
         for task, stream in list(self._sessions.items()):
             with contextlib.suppress(Exception):
                 stream.send_nowait(self._goodbye)
+                stream.close()
             task.cancel()
         await asyncio.gather(*self._sessions, return_exceptions=True)
         for server in self._servers:

@@ -210,4 +210,3 @@ def test_many_sessions_at_once(sink: MailSink) -> None:
     for thread in threads:
         thread.join(TIMEOUT)
     assert results == [MESSAGE] * 10
-
