@@ -245,12 +245,15 @@ OPTIONS = (
     ),
     *(
         option
-        for name, upgrade in (("pop3", "STLS"), ("imap", "STARTTLS"))
+        for name, what, upgrade in (
+            ("pop3", "POP3", "STLS"),
+            ("imap", "read-only IMAP", "STARTTLS"),
+        )
         for option in (
             Option(
                 f"--{name}",
                 name,
-                f"{name.upper()} listener, offering {upgrade} when --smtp-tls-cert is set",
+                f"{what} listener, offering {upgrade} when --smtp-tls-cert is set",
                 parse_host_port,
                 metavar="HOST:PORT",
             ),
