@@ -71,11 +71,7 @@ def parse_search(tokens: list[Token], largest_number: int, largest_uid: int) -> 
         if len(tokens) < 2 or text_of(tokens[1]).upper() not in ("UTF-8", "US-ASCII"):
             raise CommandSyntaxError("[BADCHARSET (UTF-8 US-ASCII)] only UTF-8 is supported")
         tokens = tokens[2:]
-    parser = _Parser(tokens, largest_number, largest_uid)
-    predicates = [parser.criterion()]
-    while parser.more():
-        predicates.append(parser.criterion())
-    return lambda c: all(p(c) for p in predicates)
+    return _Parser(tokens, largest_number, largest_uid).all_criteria()
 
 
 class _Parser:
@@ -84,6 +80,13 @@ class _Parser:
         self._pos = 0
         self._largest_number = largest_number
         self._largest_uid = largest_uid
+
+    def all_criteria(self) -> Predicate:
+        """Every criterion up to the end, AND-ed (there must be at least one)."""
+        predicates = [self.criterion()]
+        while self.more():
+            predicates.append(self.criterion())
+        return lambda c: all(p(c) for p in predicates)
 
     def more(self) -> bool:
         return self._pos < len(self._tokens)
@@ -110,11 +113,7 @@ class _Parser:
     def criterion(self) -> Predicate:
         token = self._next("a search key")
         if isinstance(token, list):
-            inner = _Parser(token, self._largest_number, self._largest_uid)
-            predicates = [inner.criterion()]
-            while inner.more():
-                predicates.append(inner.criterion())
-            return lambda c: all(p(c) for p in predicates)
+            return _Parser(token, self._largest_number, self._largest_uid).all_criteria()
         key = text_of(token).upper()
         match key:
             case "ALL" | "OLD" | "UNANSWERED" | "UNFLAGGED" | "UNDRAFT":

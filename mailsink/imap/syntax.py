@@ -30,6 +30,10 @@ class CommandSyntaxError(ValueError):
     """A command that cannot be read: answered with BAD and this text."""
 
 
+class CommandRefused(Exception):
+    """A command that was read but cannot be done: answered with NO and this text."""
+
+
 def tokenize(data: bytes) -> list[Token]:
     stack: list[list[Token]] = [[]]
     pos, end = 0, len(data)
@@ -47,8 +51,8 @@ def tokenize(data: bytes) -> list[Token]:
             stack[-1].append(done)
             pos += 1
         elif char == 0x22:  # "
-            value, pos = _quoted(data, pos)
-            stack[-1].append(value)
+            quoted, pos = _quoted(data, pos)
+            stack[-1].append(quoted)
         elif char == 0x7B and (literal := _LITERAL.match(data, pos)):  # {
             start = literal.end()
             size = int(literal[1])
@@ -57,8 +61,8 @@ def tokenize(data: bytes) -> list[Token]:
             stack[-1].append(data[start : start + size])
             pos = start + size
         else:
-            value, pos = _atom(data, pos)
-            stack[-1].append(value)
+            atom, pos = _atom(data, pos)
+            stack[-1].append(atom)
     if len(stack) != 1:
         raise CommandSyntaxError("unbalanced '('")
     return stack[0]

@@ -82,7 +82,7 @@ class LineStream:
     def pipelined_before_tls(self) -> bool:
         """Whether the client sent more after its STARTTLS/STLS command: such plain-text
         commands must not run as if they had come encrypted (command injection)."""
-        return bool(self._reader._buffer)  # asyncio has no public peek
+        return bool(self._reader._buffer)  # type: ignore[attr-defined]  # no public peek
 
     async def start_tls(self, context: ssl.SSLContext) -> None:
         try:
