@@ -97,9 +97,7 @@ class Pop3Session:
             return f"-ERR unknown command {name[:40]!r}\r\n".encode()
         try:
             return await command(argument)
-        except Pop3Error as error:
-            return f"-ERR {error}\r\n".encode()
-        except NoSuchMessage as error:
+        except (Pop3Error, NoSuchMessage) as error:
             return f"-ERR {error}\r\n".encode()
         except Exception:
             log.exception("POP3 %s failed", name)

@@ -104,3 +104,12 @@ def test_a_client_that_drops_mid_command_harms_nobody(sink: MailSink) -> None:
     lines = client.command(b"s SELECT INBOX\r\n", b"s OK")
     assert b"* 1 EXISTS\r\n" in lines
     client.close()
+
+
+def test_commands_sent_with_starttls_in_plain_text_are_refused(sink: MailSink) -> None:
+    client = LineClient(sink.imap_port)  # type: ignore[arg-type]
+    client.line()
+    client.send(b"t STARTTLS\r\nu LOGIN injected x\r\n")
+    assert client.line() == b"t BAD nothing may follow STARTTLS before the TLS handshake\r\n"
+    assert client.line().startswith(b"u OK")  # answered in plain text, as it was sent
+    client.close()

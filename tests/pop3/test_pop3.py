@@ -210,3 +210,12 @@ def test_many_sessions_at_once(sink: MailSink) -> None:
     for thread in threads:
         thread.join(TIMEOUT)
     assert results == [MESSAGE] * 10
+
+
+def test_commands_sent_with_stls_in_plain_text_are_refused(sink: MailSink) -> None:
+    client = LineClient(sink.pop3_port)  # type: ignore[arg-type]
+    client.line()
+    client.send(b"STLS\r\nUSER injected\r\n")  # the second line must not run as if encrypted
+    assert client.line() == b"-ERR nothing may follow STLS before the TLS handshake\r\n"
+    assert client.line() == b"+OK send PASS\r\n"  # answered in plain text, as it was sent
+    client.close()
