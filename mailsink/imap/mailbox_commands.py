@@ -48,9 +48,10 @@ class MailboxCommands:
         return folders
 
     async def _mailbox(self, token: Token) -> tuple[str, str]:
+        """The folder name as answered and the mailbox it shows."""
         name = text_of(token)
-        if name.upper() == "INBOX":
-            name = "INBOX"
+        if name.upper() == "INBOX":  # no need to list every mailbox for the common case
+            return "INBOX", login_mailbox(self.user)
         folders = await self._folders()
         if name not in folders:
             raise CommandRefused(f"[NONEXISTENT] no mailbox named {name[:100]!r}")
