@@ -113,3 +113,14 @@ def test_commands_sent_with_starttls_in_plain_text_are_refused(sink: MailSink) -
     assert client.line() == b"t BAD nothing may follow STARTTLS before the TLS handshake\r\n"
     assert client.line().startswith(b"u OK")  # answered in plain text, as it was sent
     client.close()
+
+
+def test_open_sessions_are_told_when_the_sink_stops(sink: MailSink) -> None:
+    imap = logged_in(sink)
+    pop3 = LineClient(sink.pop3_port)  # type: ignore[arg-type]
+    pop3.line()
+    sink.stop()
+    assert imap.line() == b"* BYE mailsink is shutting down\r\n"
+    assert pop3.line() == b"-ERR [SYS/TEMP] mailsink is shutting down\r\n"
+    imap.close()
+    pop3.close()
