@@ -310,7 +310,7 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
 
 
 def announce(server: Server) -> None:
-    """The listening lines of CONTRACT §1, on stdout, flushed."""
+    """The listening lines (docs/interface.md, Listening lines), on stdout, flushed."""
     for listener in server.listeners:
         host = f"[{listener.host}]" if ":" in listener.host else listener.host
         if listener.kind == "HTTP":

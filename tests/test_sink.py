@@ -1,4 +1,4 @@
-"""The Python API (CONTRACT §6): MailSink, views, filters, waits and their failure texts."""
+"""The Python API (docs/interface.md): MailSink, views, filters, waits and their failure texts."""
 
 from __future__ import annotations
 

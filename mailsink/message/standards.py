@@ -1,4 +1,5 @@
-"""Standards warnings (CONTRACT §2): what a strict MTA would refuse, found and named.
+"""Standards warnings: what a strict MTA would refuse, found and named (docs/interface.md,
+What is captured).
 
 `line_problems` checks the bytes alone with a few C-speed scans (no loop over lines, no copy): the
 SMTP layer calls it under `--smtp-strict` to reject what it would otherwise accept and flag.

@@ -1,7 +1,8 @@
 """What ingest extracts from a message: everything listing, search and events need.
 
-Ingest parses only what listing and search need (CONTRACT §2): the headers, the part structure
-(boundaries are found, no part is decoded) and the text and HTML bodies. Attachments are
+Ingest parses only what listing and search need (docs/interface.md, What is captured): the
+headers, the part structure (boundaries are found, no part is decoded) and the text and HTML
+bodies. Attachments are
 decoded only when someone asks for them (`mailsink.message.mime`). Bare-word search covers only
 the first `SEARCH_BODY_CHARS` (64 K) characters of the body, and only that much of a text body is
 decoded here: a large message is indexed in milliseconds and never copied whole.
@@ -35,8 +36,8 @@ class MessageSummary:
     attachments: int  # count of attachment parts
     inlines: int  # count of inline parts (Content-ID images in multipart/related, …)
     tags: tuple[str, ...]  # tags the message asks for: X-Tags header, plus-addressing
-    search_text: str  # cleaned, lower-cased text that bare search words match (Mailpit §5)
-    warnings: tuple[str, ...]  # standards warnings (CONTRACT §2)
+    search_text: str  # cleaned, lower-cased text that bare search words match
+    warnings: tuple[str, ...]  # standards warnings: what a strict MTA would refuse
 
 
 def summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
@@ -180,7 +181,8 @@ def clean_search_text(text: str) -> str:
 def _search_text(
     parsed: ParsedMessage, envelope: Envelope, bcc_envelope: list[Address], text: str
 ) -> str:
-    """Reference §5: address and subject fields, Return-Path (Mailpit writes MAIL FROM there),
+    """What bare search words match (docs/mailpit-api.md, Search query syntax): address and
+    subject fields, Return-Path (Mailpit writes MAIL FROM there),
     the HTML body as text with its link URLs (else the text body; the first `SEARCH_BODY_CHARS`
     of either), attachment file names."""
     headers, html = parsed.headers, parsed.html

@@ -1,7 +1,7 @@
 """One SMTP connection: aiosmtpd's protocol with mailsink's DATA reader, AUTH, limits and replies.
 
 aiosmtpd 1.4.6 parses commands and runs STARTTLS; this subclass replaces what mailsink needs to
-behave differently (CONTRACT §3):
+behave differently (docs/interface.md, SMTP):
 - DATA is read by `mailsink.smtp.data` in large chunks, and each message goes through
   `Ingest.deliver` before its `250`;
 - MAIL and RCPT accept and record every ESMTP parameter (aiosmtpd answers 555 to unknown ones);

@@ -1,4 +1,4 @@
-"""CapturedMessage: the message object of the Python API (CONTRACT §6)."""
+"""CapturedMessage: the message object of the Python API (docs/interface.md, Python API)."""
 
 from __future__ import annotations
 
