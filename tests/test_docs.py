@@ -46,3 +46,40 @@ def test_citations_name_existing_sections() -> None:
         if not any(after.startswith(heading) for heading in sections[doc])
     ]
     assert broken == []
+
+
+def package_map_rows() -> list[tuple[set[str], set[str]]]:
+    """(the backticked names of the first cell, those of the whole row) of each row of the
+    package map in docs/architecture.md."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text.split("## Package map", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            rows.append(
+                (set(re.findall(r"`([^`]+)`", first_cell)), set(re.findall(r"`([^`]+)`", line)))
+            )
+    return rows
+
+
+def test_the_package_map_names_every_module() -> None:
+    """A module is named by its path in a row's first cell, or by its file name in the row of
+    its folder (`mailsink/store/sqlite/` … `writer.py`)."""
+    rows = package_map_rows()
+    missing = []
+    for module in sorted((ROOT / "mailsink").rglob("*.py")):
+        path = module.relative_to(ROOT).as_posix()
+        if module.name == "__init__.py" and path != "mailsink/__init__.py":
+            continue
+        folder = path.rsplit("/", 1)[0] + "/"
+        named = any(
+            path in first
+            or (
+                any(name.rsplit("/", 1)[0] + "/" == folder for name in first) and module.name in row
+            )
+            for first, row in rows
+        )
+        if not named:
+            missing.append(path)
+    assert missing == [], "give these a place in docs/architecture.md, Package map"
