@@ -342,7 +342,7 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
 
 
 def announce(server: Server) -> None:
-    """The listening lines of CONTRACT §1, on stdout, flushed."""
+    """The listening lines (docs/interface.md, Listening lines), on stdout, flushed."""
     for listener in server.listeners:
         host = f"[{listener.host}]" if ":" in listener.host else listener.host
         if listener.kind == "HTTP":
@@ -375,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         stream=sys.stderr,
     )
     if config.log_level != "debug":
-        # aiosmtpd logs every SMTP command at INFO: a tenth of the CPU under load.
+        # aiosmtpd logs every SMTP command at INFO, which costs CPU on every command under load.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     from mailsink.server import run_event_loop
 

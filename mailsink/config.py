@@ -1,5 +1,6 @@
 """One `Config` for the whole sink, built from flags and environment by `mailsink.cli` or from
-keyword arguments by `MailSink`. Defaults are CONTRACT §1's."""
+keyword arguments by `MailSink`. The defaults are those of docs/interface.md, Command line and
+environment."""
 
 from __future__ import annotations
 

@@ -198,7 +198,7 @@ class Server:
 
 
 def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
-    """Run `main` on uvloop when it is installed (a third more SMTP throughput), else asyncio."""
+    """Run `main` on uvloop when it is installed (more SMTP throughput), else asyncio."""
     try:
         import uvloop
     except ImportError:

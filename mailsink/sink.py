@@ -103,7 +103,8 @@ class StoreSource:
 
 
 class MailView:
-    """Messages above a Seq floor, with filters, waits and assertions (CONTRACT §6)."""
+    """Messages above a Seq floor, with filters, waits and assertions (docs/interface.md,
+    Python API)."""
 
     def __init__(
         self, source: MessageSource, *, after_seq: int = 0, timeout: float = DEFAULT_TIMEOUT

@@ -1,11 +1,11 @@
-"""Fixtures shared by the core tests: a running in-process sink and an SMTP sender."""
+"""Fixtures shared by the core tests: a running in-process sink and a `mailsink` process
+(messages and the SMTP sender are in tests/builders.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
-import smtplib
 import subprocess
 import sys
 import threading
@@ -23,18 +23,6 @@ pytest_plugins = ["pytester"]
 def sink() -> Iterator[MailSink]:
     with MailSink(store="memory") as running:
         yield running
-
-
-def send(
-    sink: MailSink,
-    raw: bytes | str,
-    *,
-    mail_from: str = "sender@example.com",
-    to: list[str] | tuple[str, ...] = ("rcpt@example.com",),
-) -> None:
-    """Send one message over a real SMTP connection."""
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
-        client.sendmail(mail_from, list(to), raw)
 
 
 class RunningCli:

@@ -42,7 +42,7 @@ def test_version() -> None:
     assert result.stdout.startswith("mailsink ")
 
 
-def test_defaults_are_the_contract() -> None:
+def test_defaults_are_the_documented_ones() -> None:
     config = config_from([], {})
     assert config.smtp == HostPort("127.0.0.1", 1025)
     assert config.listen == HostPort("127.0.0.1", 8025)

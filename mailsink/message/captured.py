@@ -1,6 +1,6 @@
 """`CapturedMessage`: a received message as the Python API and the pytest plugin show it
-(CONTRACT §6). Everything is computed from the exact bytes on first use and then cached, and
-works on malformed messages too (what cannot be read is empty, never an exception).
+(docs/interface.md, Python API). Everything is computed from the exact bytes on first use and
+then cached, and works on malformed messages too (what cannot be read is empty, never an exception).
 
 Example::
 

@@ -1,9 +1,16 @@
-"""Themes, and the screenshots in docs/screenshots (taken from a realistic mailbox)."""
+"""Themes, and the screenshots in docs/screenshots (taken from a realistic mailbox).
+
+The screenshots go to a temporary folder, so a test run leaves the working tree as it was;
+`MAILSINK_REFRESH_SCREENSHOTS=1` writes them to docs/screenshots instead (commit them when the
+UI's look changed on purpose).
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,9 +18,21 @@ from playwright.sync_api import Page, expect
 
 from mailsink import MailSink
 
-from .conftest import SCREENSHOTS, Ui, send, simple_message
+from .conftest import Ui, send, simple_message
 
 pytestmark = pytest.mark.browser
+
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REFRESH_SCREENSHOTS = "MAILSINK_REFRESH_SCREENSHOTS"
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    """docs/screenshots when `MAILSINK_REFRESH_SCREENSHOTS` is 1, true or yes; else a temporary
+    folder (the screenshots are still taken, so the test still runs every step)."""
+    if os.environ.get(REFRESH_SCREENSHOTS, "").strip().lower() in ("1", "true", "yes"):
+        return DOCS_SCREENSHOTS
+    return tmp_path
 
 
 def background_luminance(page: Page) -> float:
@@ -107,16 +126,17 @@ def fill_mailbox(sink: MailSink) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshots(make_ui: Callable[..., Ui], sink: MailSink, scheme: str) -> None:
+def test_screenshots(
+    make_ui: Callable[..., Ui], sink: MailSink, scheme: str, screenshot_dir: Path
+) -> None:
     fill_mailbox(sink)
     ui = make_ui(sink, color_scheme=scheme, viewport=(1280, 800))
     page = ui.open()
     expect(ui.row("Welcome to Acme")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="8 messages · 4 unread")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"inbox-{scheme}.png")
+    page.screenshot(path=screenshot_dir / f"inbox-{scheme}.png")
 
     ui.row("Welcome to Acme").click()
     expect(ui.html_body().get_by_role("link", name="Confirm my email")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="3 unread")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / f"message-{scheme}.png")
+    page.screenshot(path=screenshot_dir / f"message-{scheme}.png")

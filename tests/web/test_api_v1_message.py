@@ -1,4 +1,7 @@
-"""`/api/v1/message/{ID}…`: message JSON, latest, headers, raw, parts, MIME tree (reference §3)."""
+"""`/api/v1/message/{ID}…`: message JSON, latest, headers, raw, parts, MIME tree.
+
+The shapes are in docs/mailpit-api.md, Single message endpoints.
+"""
 
 from __future__ import annotations
 

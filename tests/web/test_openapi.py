@@ -15,8 +15,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from mailsink import MailSink
 from mailsink.web.app import app_routes
 from mailsink.web.openapi import openapi_document
+from tests.builders import compose
 
-from .conftest import SendMail, compose, smtp_send
+from .conftest import SendMail, smtp_send
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "patch"}
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")

@@ -1,4 +1,7 @@
-"""Mailpit's application endpoints: `info`, `webui` and the chaos triggers (reference §4)."""
+"""Mailpit's application endpoints: `info`, `webui` and the chaos triggers.
+
+The shapes are in docs/mailpit-api.md, Tags, application and chaos endpoints.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Mailpit's single-message endpoints (reference §3) and our `/mime` addition.
+"""Mailpit's single-message endpoints and our `/mime` addition (docs/mailpit-api.md, Single
+message endpoints).
 
 Every endpoint resolves `{ID}` with `requested_message` (`latest` and `?query=` included, except
 where Mailpit does not: thumb, release), answers an unknown message with Mailpit's 404, and

@@ -1,4 +1,4 @@
-"""Mailpit's API v1 (reference §2–§4), every route in one table, relative to the webroot."""
+"""Mailpit's API v1 (docs/mailpit-api.md), every route in one table, relative to the webroot."""
 
 from __future__ import annotations
 
