@@ -44,6 +44,10 @@ class Config:
     enable_chaos: bool = False
     chaos_triggers: str | None = None
     smtp_relay_config: Path | None = None
+    enable_link_check: bool = False
+    link_check_allow_private: bool = False
+    spamassassin: HostPort | None = None
+    dns_override: Path | None = None
     log_level: str = "info"
 
 
