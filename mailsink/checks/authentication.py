@@ -125,7 +125,10 @@ def _check_dkim(raw: bytes, resolver: CheckResolver) -> list[AuthResult]:
         try:
             valid = verifier.verify(idx=index, dnsfunc=dns)
         except dkim.DKIMException as exc:
-            results.append(AuthResult("dkim", "permerror", str(exc), _signature_properties(None)))
+            # dkimpy raises for a changed body as for a malformed signature: only the
+            # first is a verification failure, the other a permanent error (RFC 8601).
+            result = "fail" if "mismatch" in str(exc) else "permerror"
+            results.append(AuthResult("dkim", result, str(exc), _signature_properties(verifier)))
             continue
         properties = _signature_properties(verifier)
         if valid:

@@ -1,0 +1,128 @@
+"""The spam score from a real SpamAssassin `spamd` (Debian's `spamd` package, started on a free
+port for the session), and the answers when none is configured or it is down."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mailsink.checks.spamassassin import check_spam
+from mailsink.config import HostPort
+
+from .conftest import StartSink, assert_matches_openapi, compose, deliver
+
+SPAMD = shutil.which("spamd") or ("/usr/sbin/spamd" if Path("/usr/sbin/spamd").exists() else None)
+START_TIMEOUT_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def spamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostPort]:
+    if SPAMD is None:
+        pytest.skip("spamd is not installed (Debian: apt-get install spamd; see install-test-deps)")
+    port = free_port()  # spamd cannot report a port it chose itself
+    pidfile = tmp_path_factory.mktemp("spamd") / "spamd.pid"
+    process = subprocess.Popen(
+        [
+            SPAMD,
+            f"--listen=127.0.0.1:{port}",
+            "--allowed-ips=127.0.0.1",
+            "--local",  # no network tests (DNS blocklists, Razor)
+            "--max-children=1",
+            "--nouser-config",
+            "--username=nobody",
+            "--syslog=stderr",
+            f"--pidfile={pidfile}",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:  # blocks per line until spamd says it is ready: no polling
+            if "server successfully spawned child" in line:
+                break
+        else:
+            pytest.fail(f"spamd exited before it was ready (code {process.wait()})")
+        # spamd logs every check to stderr: keep reading, so the pipe never fills up
+        drain = threading.Thread(target=process.stderr.read, daemon=True)
+        drain.start()
+        yield HostPort("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()
+
+
+SPAMMY = compose(
+    subject="FREE VIAGRA!!! Act now",
+    text="Buy cheap viagra and cialis now!!! 100% FREE money, click here\n",
+    html="<p>Buy cheap <b>VIAGRA</b> now!!! <a href='http://spam.example/'>CLICK HERE</a></p>",
+)
+
+
+@pytest.mark.slow
+def test_a_spammy_message_gets_a_score_and_the_rules_that_fired(
+    start_sink: StartSink, spamd: HostPort
+) -> None:
+    sink = start_sink(spamassassin=str(spamd))
+    message = deliver(sink, SPAMMY)
+    result = message.checks.spam
+    assert result.error == ""
+    assert result.score > 0
+    assert result.threshold == 5.0
+    names = {rule.name for rule in result.rules}
+    assert names, "no rule fired"
+    assert all(rule.description for rule in result.rules)
+
+    assert sink.url is not None
+    body = httpx.get(f"{sink.url}api/v1/message/{message.id}/sa-check", timeout=120).json()
+    assert_matches_openapi(body, "/api/v1/message/{id}/sa-check")
+    assert body["Score"] == result.score
+    assert {rule["Name"] for rule in body["Rules"]} == names
+    webui = httpx.get(f"{sink.url}api/v1/webui", timeout=30).json()
+    assert webui["SpamAssassin"] is True
+
+
+def test_without_spamassassin_the_endpoint_says_so(start_sink: StartSink) -> None:
+    sink = start_sink()
+    message = deliver(sink, compose())
+    response = httpx.get(f"{sink.url}api/v1/message/{message.id}/sa-check", timeout=30)
+    assert response.status_code == 404
+    assert "--spamassassin" in response.text
+
+
+def test_a_spamd_that_is_down_is_an_error_in_the_answer() -> None:
+    port = free_port()  # nothing listens here
+    result = check_spam(b"Subject: x\r\n\r\nhi\r\n", HostPort("127.0.0.1", port), timeout=5)
+    assert result.error.startswith(f"spamd at 127.0.0.1:{port}: ")
+    assert (result.score, result.rules) == (0.0, [])
+
+
+def test_a_server_that_is_not_spamd_is_an_error_in_the_answer() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as fake:
+        port = fake.getsockname()[1]
+
+        def answer() -> None:
+            connection, _ = fake.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        result = check_spam(b"Subject: x\r\n\r\nhi\r\n", HostPort("127.0.0.1", port), timeout=5)
+        thread.join(timeout=10)
+    assert "unexpected reply" in result.error
