@@ -3,68 +3,17 @@ port for the session), and the answers when none is configured or it is down."""
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from mailsink.checks.spamassassin import check_spam
 from mailsink.config import HostPort
+from tests.conftest import free_port
 
 from .conftest import StartSink, assert_matches_openapi, compose, deliver
-
-SPAMD = shutil.which("spamd") or ("/usr/sbin/spamd" if Path("/usr/sbin/spamd").exists() else None)
-START_TIMEOUT_SECONDS = 120
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def spamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostPort]:
-    if SPAMD is None:
-        pytest.skip("spamd is not installed (Debian: apt-get install spamd; see install-test-deps)")
-    port = free_port()  # spamd cannot report a port it chose itself
-    pidfile = tmp_path_factory.mktemp("spamd") / "spamd.pid"
-    process = subprocess.Popen(
-        [
-            SPAMD,
-            f"--listen=127.0.0.1:{port}",
-            "--allowed-ips=127.0.0.1",
-            "--local",  # no network tests (DNS blocklists, Razor)
-            "--max-children=1",
-            "--nouser-config",
-            "--username=nobody",
-            "--syslog=stderr",
-            f"--pidfile={pidfile}",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    try:
-        for line in process.stderr:  # blocks per line until spamd says it is ready: no polling
-            if "server successfully spawned child" in line:
-                break
-        else:
-            pytest.fail(f"spamd exited before it was ready (code {process.wait()})")
-        # spamd logs every check to stderr: keep reading, so the pipe never fills up
-        drain = threading.Thread(target=process.stderr.read, daemon=True)
-        drain.start()
-        yield HostPort("127.0.0.1", port)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stderr.close()
-
 
 SPAMMY = compose(
     subject="FREE VIAGRA!!! Act now",
