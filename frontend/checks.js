@@ -168,7 +168,9 @@ function resultBadge(result) {
 
 export function authPanel(result) {
   const all = [...result.DKIM.map((r) => ["DKIM", r]), ["SPF", result.SPF], ["DMARC", result.DMARC], ["ARC", result.ARC]];
-  const passed = all.filter(([, r]) => r.Result === "pass").length;
+  // ARC exists only on forwarded mail: its absence is not a shortcoming of the sender.
+  const scored = all.filter(([method, r]) => method !== "ARC" || r.Result !== "none");
+  const passed = scored.filter(([, r]) => r.Result === "pass").length;
   const rows = all.map(([method, r]) => {
     const properties = Object.entries(r.Properties || {})
       .filter(([, value]) => value)
@@ -179,7 +181,7 @@ export function authPanel(result) {
   return el(
     "div",
     { class: "check-panel" },
-    scoreLine("passed", `${passed}/${all.length}`, passed === all.length ? "good" : result.DMARC.Result === "fail" ? "poor" : "fair"),
+    scoreLine("passed", `${passed}/${scored.length}`, passed === scored.length ? "good" : result.DMARC.Result === "fail" ? "poor" : "fair"),
     definitionTable("Authentication results", rows),
     el("h3", { text: "Authentication-Results" }),
     el("pre", { class: "raw-source", text: result.AuthenticationResults }),
