@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mailsink.checks.worker import CheckWorker
 from mailsink.config import Config
 from mailsink.events import ChangeHub
 from mailsink.ingest import Ingest
@@ -35,3 +36,4 @@ class SinkContext:
     chaos: ChaosTriggers | None = None  # None unless --enable-chaos
     relay: Relay | None = None  # None unless --smtp-relay-config
     listeners: list[ListenAddress] = field(default_factory=list)
+    checks: CheckWorker = field(default_factory=CheckWorker)  # started on the first check
