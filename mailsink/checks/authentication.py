@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-import dkim
+import dkim  # type: ignore[import-untyped]  # dkimpy ships no type hints
 from publicsuffixlist import PublicSuffixList
 
 from mailsink.checks.resolver import CheckResolver, DnsFailure
