@@ -275,6 +275,32 @@ OPTIONS = (
             ),
         )
     ),
+    Option(
+        "--enable-link-check",
+        "enable_link_check",
+        "let the link check request a message's links (HEAD, timeouts, size cap, no cookies)",
+        boolean=True,
+    ),
+    Option(
+        "--link-check-allow-private",
+        "link_check_allow_private",
+        "let the link check reach loopback, private and link-local addresses",
+        boolean=True,
+    ),
+    Option(
+        "--spamassassin",
+        "spamassassin",
+        "score messages with the SpamAssassin spamd at this address",
+        parse_host_port,
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "--dns-override",
+        "dns_override",
+        "DNS records (NAME TYPE VALUE lines) that the checks use before real DNS",
+        Path,
+        metavar="FILE",
+    ),
     Option("--log-level", "log_level", "debug, info, warning or error", str.lower, metavar="LEVEL"),
 )
 
@@ -334,11 +360,25 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
         parser.error("--smtp-tls-cert PATH needs --smtp-tls-key PATH")
     if values.get("smtp_require_starttls") and "smtp_tls_cert" not in values:
         parser.error("--smtp-require-starttls needs --smtp-tls-cert")
+    if values.get("link_check_allow_private") and not values.get("enable_link_check"):
+        parser.error("--link-check-allow-private needs --enable-link-check")
+    if "dns_override" in values:
+        _check_dns_override(parser, values["dns_override"])
     if values.get("log_level", "info") not in ("debug", "info", "warning", "error"):
         parser.error(
             f"--log-level: expected debug, info, warning or error, got {values['log_level']!r}"
         )
     return Config(**values)
+
+
+def _check_dns_override(parser: argparse.ArgumentParser, path: Path) -> None:
+    """A bad override file stops the start, rather than every later check."""
+    from mailsink.checks.resolver import OverrideFileError, parse_overrides
+
+    try:
+        parse_overrides(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, OverrideFileError) as exc:
+        parser.error(f"--dns-override: {exc}")
 
 
 def announce(server: Server) -> None:

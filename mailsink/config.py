@@ -51,6 +51,10 @@ class Config:
     imap: HostPort | None = None  # read-only IMAP listener (off)
     imaps: HostPort | None = None  # implicit-TLS IMAP listener (off)
     imap_auth_file: Path | None = None
+    enable_link_check: bool = False
+    link_check_allow_private: bool = False
+    spamassassin: HostPort | None = None
+    dns_override: Path | None = None
     log_level: str = "info"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mailsink.checks.worker import CheckWorker
 from mailsink.config import Config
 from mailsink.events import ChangeHub
 from mailsink.ingest import Ingest
@@ -38,3 +39,4 @@ class SinkContext:
     listeners: list[ListenAddress] = field(default_factory=list)
     # Changes whenever Seqs may start again (a new database): IMAP's UIDVALIDITY.
     seq_epoch: int = field(default_factory=lambda: seq_epoch(None))
+    checks: CheckWorker = field(default_factory=CheckWorker)  # started on the first check

@@ -190,6 +190,7 @@ class Server:
                 await self._http_ticker
             await self._http.shutdown(sockets=[self._http_socket] if self._http_socket else None)
         if self.context is not None:
+            self.context.checks.close()
             self.context.store.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

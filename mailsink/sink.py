@@ -20,8 +20,10 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from mailsink.checks.settings import CheckSettings
 from mailsink.config import Config, HostPort, parse_host_port, parse_webroot
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
@@ -61,6 +63,7 @@ class StoreSource:
 
     def __init__(self, context: SinkContext) -> None:
         self._store = context.store
+        self._check_settings = CheckSettings.from_config(context.config)
         self._cache: dict[str, CapturedMessage] = {}
         self._newest = threading.Condition()
         self._newest_seq = self._peek_last_seq()
@@ -89,7 +92,9 @@ class StoreSource:
                 raw = self._store.raw(stored.id)
                 if raw is None:  # deleted meanwhile
                     continue
-                message = self._cache[stored.id] = CapturedMessage.from_stored(stored, raw)
+                message = self._cache[stored.id] = CapturedMessage.from_stored(
+                    stored, raw, self._check_settings
+                )
             found.append(message)
         return found
 
@@ -218,11 +223,13 @@ def _config_from(store: str, http: bool, options: dict[str, Any]) -> Config:
         "store": store,
         **options,
     }
-    for name in ("smtp", "smtps", "listen", *MAIL_ACCESS_LISTENERS):
+    for name in ("smtp", "smtps", "listen", "spamassassin", *MAIL_ACCESS_LISTENERS):
         if isinstance(values.get(name), str):
             values[name] = parse_host_port(values[name])
-        elif values.get(name) is True:  # `MailSink(imap=True)`: a free port
+        elif values.get(name) is True and name in MAIL_ACCESS_LISTENERS:  # a free port
             values[name] = HostPort("127.0.0.1", 0)
+    if isinstance(values.get("dns_override"), str):
+        values["dns_override"] = Path(values["dns_override"])
     values["webroot"] = parse_webroot(values.get("webroot", "/"))
     return Config(**values)
 

@@ -108,7 +108,7 @@ def webui(request: Request) -> Response:
         {
             "Label": "",
             "MessageRelay": relay_json(context),
-            "SpamAssassin": False,
+            "SpamAssassin": context.config.spamassassin is not None,
             "ChaosEnabled": context.chaos is not None,
             "DuplicatesIgnored": False,
             "HideDeleteAllButton": False,

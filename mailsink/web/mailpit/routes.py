@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mailsink.web.mailpit import application, message, messages, send, tags
+from mailsink.web.mailpit import application, checks, message, messages, send, tags
 
 routes: list[BaseRoute] = [
     Route("/api/v1/messages", messages.list_messages, methods=["GET"]),
@@ -20,9 +20,15 @@ routes: list[BaseRoute] = [
     Route("/api/v1/message/{id}/part/{part}", message.get_part, methods=["GET"]),
     Route("/api/v1/message/{id}/part/{part}/thumb", message.get_thumbnail, methods=["GET"]),
     Route("/api/v1/message/{id}/release", message.release, methods=["POST"]),
-    Route("/api/v1/message/{id}/html-check", message.html_check, methods=["GET"]),
-    Route("/api/v1/message/{id}/link-check", message.link_check, methods=["GET"]),
-    Route("/api/v1/message/{id}/sa-check", message.spam_assassin_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/html-check", checks.html_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/link-check", checks.link_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/sa-check", checks.spam_assassin_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/auth-check", checks.auth_check, methods=["GET"]),
+    Route(
+        "/api/v1/message/{id}/deliverability-check",
+        checks.deliverability_check,
+        methods=["GET"],
+    ),
     Route("/api/v1/tags", tags.list_tags, methods=["GET"]),
     Route("/api/v1/tags", tags.set_tags, methods=["PUT"]),
     Route("/api/v1/tags/{tag}", tags.rename_tag, methods=["PUT"]),
