@@ -12,7 +12,7 @@ import pytest
 from imap_tools import AND, MailBox, MailMessageFlags
 
 from mailsink import MailSink
-from tests.conftest import send
+from tests.builders import send_over_smtp
 from tests.mail_clients import TIMEOUT, unverified_tls
 
 # What applications send and what strict servers would mangle: 8-bit bytes, lines starting
@@ -33,7 +33,7 @@ def mailbox_of(sink: MailSink) -> MailBox:
 
 
 def test_the_same_bytes_over_imap_pop3_and_http(sink: MailSink) -> None:
-    send(sink, UNUSUAL)
+    send_over_smtp(sink, UNUSUAL)
     stored = sink.wait_for_one()
     assert stored.raw == UNUSUAL
     with mailbox_of(sink) as mailbox:
@@ -52,8 +52,8 @@ def test_the_same_bytes_over_imap_pop3_and_http(sink: MailSink) -> None:
 
 
 def test_imap_tools_fetches_flags_deletes_and_idles(sink: MailSink) -> None:
-    send(sink, b"From: a@example.com\r\nSubject: first\r\n\r\none\r\n")
-    send(sink, b"From: b@example.com\r\nSubject: second\r\n\r\ntwo\r\n")
+    send_over_smtp(sink, b"From: a@example.com\r\nSubject: first\r\n\r\none\r\n")
+    send_over_smtp(sink, b"From: b@example.com\r\nSubject: second\r\n\r\ntwo\r\n")
     first, second = sink.wait_for(2)
     with mailbox_of(sink) as mailbox:
         assert [f.name for f in mailbox.folder.list()] == ["INBOX"]
@@ -70,14 +70,14 @@ def test_imap_tools_fetches_flags_deletes_and_idles(sink: MailSink) -> None:
         assert [m.id for m in sink.messages] == [second.id]
         assert mailbox.folder.status("INBOX")["MESSAGES"] == 1
         with mailbox.idle as idle:
-            send(sink, b"Subject: third\r\n\r\nthree\r\n")
+            send_over_smtp(sink, b"Subject: third\r\n\r\nthree\r\n")
             responses = idle.poll(timeout=TIMEOUT)
         assert b"* 2 EXISTS" in responses
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_lists_searches_and_fetches(sink: MailSink) -> None:
-    send(sink, UNUSUAL)
+    send_over_smtp(sink, UNUSUAL)
     stored = sink.wait_for_one()
     base = f"imap://u:p@127.0.0.1:{sink.imap_port}/"
 

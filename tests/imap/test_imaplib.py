@@ -10,7 +10,7 @@ import pytest
 
 from mailsink import MailSink
 from mailsink.events import ChangeKind
-from tests.conftest import send
+from tests.builders import send_over_smtp
 from tests.mail_clients import TIMEOUT, file_into, unverified_tls
 
 MULTIPART = (
@@ -39,7 +39,7 @@ def fetch_one(client: imaplib.IMAP4, number: str, items: str) -> bytes:
 
 
 def test_fetch_body_is_the_stored_bytes_and_peek_keeps_unseen(sink: MailSink) -> None:
-    send(sink, MULTIPART)
+    send_over_smtp(sink, MULTIPART)
     stored = sink.wait_for_one()
     client = imap(sink)
     _, data = client.fetch("1", "(BODY.PEEK[])")
@@ -53,7 +53,7 @@ def test_fetch_body_is_the_stored_bytes_and_peek_keeps_unseen(sink: MailSink) ->
 
 
 def test_envelope_bodystructure_and_sections(sink: MailSink) -> None:
-    send(sink, MULTIPART)
+    send_over_smtp(sink, MULTIPART)
     stored = sink.wait_for_one()
     client = imap(sink)
     head = fetch_one(client, "1", "(UID FLAGS RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
@@ -88,8 +88,10 @@ def test_envelope_bodystructure_and_sections(sink: MailSink) -> None:
 
 
 def test_search_keys(sink: MailSink) -> None:
-    send(sink, MULTIPART)
-    send(sink, b"From: carol@example.org\r\nSubject: lunch\r\nX-Team: red\r\n\r\nsoup\r\n")
+    send_over_smtp(sink, MULTIPART)
+    send_over_smtp(
+        sink, b"From: carol@example.org\r\nSubject: lunch\r\nX-Team: red\r\n\r\nsoup\r\n"
+    )
     _first, second = sink.wait_for(2)
     client = imap(sink)
 
@@ -122,7 +124,7 @@ def test_search_keys(sink: MailSink) -> None:
 
 def test_store_seen_and_deleted_then_expunge(sink: MailSink) -> None:
     for subject in ("a", "b", "c"):
-        send(sink, f"Subject: {subject}\r\n\r\nx\r\n")
+        send_over_smtp(sink, f"Subject: {subject}\r\n\r\nx\r\n")
     a, b, c = sink.wait_for(3)
     deleted: list[tuple[str, ...]] = []
     sink.context.hub.subscribe(
@@ -144,7 +146,7 @@ def test_store_seen_and_deleted_then_expunge(sink: MailSink) -> None:
 
 
 def test_examine_is_read_only(sink: MailSink) -> None:
-    send(sink, MULTIPART)
+    send_over_smtp(sink, MULTIPART)
     stored = sink.wait_for_one()
     client = imap(sink, mailbox=None)
     status, data = client.select("INBOX", readonly=True)
@@ -157,7 +159,7 @@ def test_examine_is_read_only(sink: MailSink) -> None:
 
 
 def test_other_mailboxes_are_folders(sink: MailSink) -> None:
-    send(sink, b"Subject: mine\r\n\r\nx\r\n")
+    send_over_smtp(sink, b"Subject: mine\r\n\r\nx\r\n")
     sink.wait_for_one()
     team = file_into(sink, "team", b"Subject: for the team\r\n\r\ny\r\n")
     client = imap(sink, mailbox=None)
@@ -174,7 +176,7 @@ def test_other_mailboxes_are_folders(sink: MailSink) -> None:
 
 
 def test_starttls_and_implicit_tls(sink: MailSink) -> None:
-    send(sink, MULTIPART)
+    send_over_smtp(sink, MULTIPART)
     sink.wait_for_one()
     client = imaplib.IMAP4("127.0.0.1", sink.imap_port, timeout=TIMEOUT)
     assert "STARTTLS" in client.capabilities

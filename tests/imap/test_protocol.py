@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailsink import MailSink
-from tests.conftest import send
+from tests.builders import send_over_smtp
 from tests.mail_clients import LineClient
 
 
@@ -16,7 +16,7 @@ def logged_in(sink: MailSink) -> LineClient:
 
 
 def test_bad_commands_get_bad_or_no_and_the_session_goes_on(sink: MailSink) -> None:
-    send(sink, b"Subject: x\r\n\r\ny\r\n")
+    send_over_smtp(sink, b"Subject: x\r\n\r\ny\r\n")
     sink.wait_for_one()
     client = LineClient(sink.imap_port)  # type: ignore[arg-type]
     client.line()
@@ -64,7 +64,7 @@ def test_idle_reports_new_mail_as_it_arrives(sink: MailSink) -> None:
     client = logged_in(sink)
     assert client.command(b"s SELECT INBOX\r\n", b"s OK")[1] == b"* 0 EXISTS\r\n"
     client.command(b"i IDLE\r\n", b"+ ")
-    send(sink, b"Subject: live\r\n\r\nnow\r\n")
+    send_over_smtp(sink, b"Subject: live\r\n\r\nnow\r\n")
     assert client.line() == b"* 1 EXISTS\r\n"
     sink.context.store.delete([sink.wait_for_one().id])
     assert client.line() == b"* 1 EXPUNGE\r\n"
@@ -74,12 +74,12 @@ def test_idle_reports_new_mail_as_it_arrives(sink: MailSink) -> None:
 
 
 def test_noop_reports_changes_made_elsewhere(sink: MailSink) -> None:
-    send(sink, b"Subject: one\r\n\r\nx\r\n")
+    send_over_smtp(sink, b"Subject: one\r\n\r\nx\r\n")
     one = sink.wait_for_one()
     client = logged_in(sink)
     client.command(b"s SELECT INBOX\r\n", b"s OK")
     sink.context.store.set_read([one.id], True)
-    send(sink, b"Subject: two\r\n\r\nx\r\n")
+    send_over_smtp(sink, b"Subject: two\r\n\r\nx\r\n")
     sink.wait_for(2)
     lines = client.command(b"n NOOP\r\n", b"n OK")
     assert lines[:-1] == [b"* 1 FETCH (FLAGS (\\Seen))\r\n", b"* 2 EXISTS\r\n"]
@@ -87,7 +87,7 @@ def test_noop_reports_changes_made_elsewhere(sink: MailSink) -> None:
 
 
 def test_a_client_that_drops_mid_command_harms_nobody(sink: MailSink) -> None:
-    send(sink, b"Subject: big\r\n\r\n" + b"y" * 4_000_000 + b"\r\n")
+    send_over_smtp(sink, b"Subject: big\r\n\r\n" + b"y" * 4_000_000 + b"\r\n")
     sink.wait_for_one()
     half = LineClient(sink.imap_port)  # type: ignore[arg-type]
     half.line()

@@ -14,7 +14,7 @@ from mailsink import MailSink
 from mailsink.config import HostPort
 from mailsink.events import ChangeKind
 from mailsink.mailaccess.login import LoginPolicy
-from tests.conftest import send
+from tests.builders import send_over_smtp
 from tests.mail_clients import TIMEOUT, LineClient, unverified_tls
 
 MESSAGE = (
@@ -31,7 +31,7 @@ def pop3(sink: MailSink) -> poplib.POP3:
 
 
 def test_retr_gives_back_the_stored_bytes(sink: MailSink) -> None:
-    send(sink, MESSAGE)
+    send_over_smtp(sink, MESSAGE)
     sink.wait_for_one()
     client = pop3(sink)
     _, lines, octets = client.retr(1)
@@ -42,7 +42,7 @@ def test_retr_gives_back_the_stored_bytes(sink: MailSink) -> None:
 
 def test_stat_list_uidl_and_top(sink: MailSink) -> None:
     for subject in ("one", "two"):
-        send(sink, f"Subject: {subject}\r\n\r\nline 1\r\nline 2\r\n")
+        send_over_smtp(sink, f"Subject: {subject}\r\n\r\nline 1\r\nline 2\r\n")
     first, second = sink.wait_for(2)
     client = pop3(sink)
     assert client.stat() == (2, len(first.raw) + len(second.raw))
@@ -55,8 +55,8 @@ def test_stat_list_uidl_and_top(sink: MailSink) -> None:
 
 
 def test_dele_deletes_at_quit_with_delete_events(sink: MailSink) -> None:
-    send(sink, b"Subject: keep\r\n\r\nx\r\n")
-    send(sink, b"Subject: drop\r\n\r\nx\r\n")
+    send_over_smtp(sink, b"Subject: keep\r\n\r\nx\r\n")
+    send_over_smtp(sink, b"Subject: drop\r\n\r\nx\r\n")
     keep, drop = sink.wait_for(2)
     deleted: list[tuple[str, ...]] = []
     sink.context.hub.subscribe(
@@ -74,7 +74,7 @@ def test_dele_deletes_at_quit_with_delete_events(sink: MailSink) -> None:
 
 
 def test_rset_and_a_dropped_connection_delete_nothing(sink: MailSink) -> None:
-    send(sink, b"Subject: a\r\n\r\nx\r\n")
+    send_over_smtp(sink, b"Subject: a\r\n\r\nx\r\n")
     sink.wait_for_one()
     client = pop3(sink)
     client.dele(1)
@@ -101,7 +101,7 @@ def test_stls_upgrades_and_is_then_no_longer_offered(sink: MailSink) -> None:
 
 
 def test_implicit_tls_listener(sink: MailSink) -> None:
-    send(sink, MESSAGE)
+    send_over_smtp(sink, MESSAGE)
     sink.wait_for_one()
     assert sink.pop3s_port is not None
     client = poplib.POP3_SSL(
@@ -115,7 +115,7 @@ def test_implicit_tls_listener(sink: MailSink) -> None:
 
 
 def test_bad_commands_get_err_and_the_session_goes_on(sink: MailSink) -> None:
-    send(sink, MESSAGE)
+    send_over_smtp(sink, MESSAGE)
     sink.wait_for_one()
     client = LineClient(sink.pop3_port)
     assert client.line().startswith(b"+OK")
@@ -140,7 +140,7 @@ def test_bad_commands_get_err_and_the_session_goes_on(sink: MailSink) -> None:
 
 def test_a_client_that_drops_mid_command_harms_nobody(sink: MailSink) -> None:
     big = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n"
-    send(sink, big * 1 + b"y" * 4_000_000 + b"\r\n")
+    send_over_smtp(sink, big * 1 + b"y" * 4_000_000 + b"\r\n")
     sink.wait_for_one()
     half = LineClient(sink.pop3_port)
     half.line()
@@ -184,7 +184,7 @@ def test_any_login_only_on_loopback(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_lists_and_retrieves(sink: MailSink) -> None:
-    send(sink, MESSAGE)
+    send_over_smtp(sink, MESSAGE)
     sink.wait_for_one()
     base = f"pop3://user:pass@127.0.0.1:{sink.pop3_port}/"
     listing = subprocess.run(["curl", "-sS", base], capture_output=True, timeout=TIMEOUT)
@@ -195,7 +195,7 @@ def test_curl_lists_and_retrieves(sink: MailSink) -> None:
 
 
 def test_many_sessions_at_once(sink: MailSink) -> None:
-    send(sink, MESSAGE)
+    send_over_smtp(sink, MESSAGE)
     sink.wait_for_one()
     results: list[bytes] = []
 

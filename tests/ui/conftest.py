@@ -7,6 +7,7 @@ installs it). Every page fails its test if the UI throws an uncaught JavaScript 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -161,3 +162,18 @@ def mail(sink: MailSink) -> Callable[..., None]:
         send(sink, simple_message(subject, **options))
 
     return send_simple
+
+
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REFRESH_SCREENSHOTS = "MAILSINK_REFRESH_SCREENSHOTS"
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: the run leaves the working tree as it was unless asked.
+
+    docs/screenshots when `MAILSINK_REFRESH_SCREENSHOTS` is 1, true or yes; else a temporary
+    folder (the screenshots are still taken, so the test still runs every step)."""
+    if os.environ.get(REFRESH_SCREENSHOTS, "").strip().lower() in ("1", "true", "yes"):
+        return DOCS_SCREENSHOTS
+    return tmp_path

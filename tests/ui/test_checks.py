@@ -1,6 +1,6 @@
 """The check tabs in a real browser: each shows its score and findings for a real message
 (DKIM-signed with a key made here, unsupported CSS, links to a local server, a real spamd),
-message text stays text, and each tab is photographed for docs/screenshots."""
+message text stays text, and each tab is photographed (see `screenshot_dir`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from mailsink import MailSink
 from mailsink.config import HostPort
 
-from .conftest import SCREENSHOTS, Ui, send, simple_message
+from .conftest import Ui, send, simple_message
 
 pytestmark = pytest.mark.browser
 
@@ -112,19 +112,18 @@ def open_tab(page: Page, name: str) -> None:
 
 @pytest.mark.slow
 def test_every_check_has_a_tab_with_its_score(
-    make_ui: Callable[..., Ui], checked_sink: MailSink, web_server: str
+    make_ui: Callable[..., Ui], checked_sink: MailSink, web_server: str, screenshot_dir: Path
 ) -> None:
     send_newsletter(checked_sink, web_server, "<https://acme.test/unsubscribe/d4n4>")
     ui = make_ui(checked_sink, viewport=(1280, 860))
     page = ui.open()
     ui.row("Acme weekly").click()
     panel = page.get_by_role("tabpanel")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     open_tab(page, "Compatibility")
     expect(panel.get_by_label("supported")).to_be_visible()
     expect(panel.get_by_role("table", name="HTML compatibility")).to_contain_text("display:flex")
-    page.screenshot(path=SCREENSHOTS / "check-compatibility.png")
+    page.screenshot(path=screenshot_dir / "check-compatibility.png")
 
     open_tab(page, "Links")
     panel.get_by_role("button", name="Check links").click()
@@ -132,23 +131,23 @@ def test_every_check_has_a_tab_with_its_score(
     expect(table).to_contain_text("200 OK")
     expect(table).to_contain_text("404 Not Found")
     expect(panel.get_by_label("links answer")).to_have_text("2/3")
-    page.screenshot(path=SCREENSHOTS / "check-links.png")
+    page.screenshot(path=screenshot_dir / "check-links.png")
 
     open_tab(page, "Spam")
     expect(panel.get_by_role("table", name="SpamAssassin rules")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / "check-spam.png")
+    page.screenshot(path=screenshot_dir / "check-spam.png")
 
     open_tab(page, "Auth")
     results = panel.get_by_role("table", name="Authentication results")
     expect(results).to_contain_text("header.d=acme.test")
     expect(panel.get_by_label("passed")).to_have_text("3/3")  # ARC "none" does not count
     expect(panel).to_contain_text("mailsink; dkim=pass")
-    page.screenshot(path=SCREENSHOTS / "check-auth.png")
+    page.screenshot(path=screenshot_dir / "check-auth.png")
 
     open_tab(page, "Deliverability")
     expect(panel.get_by_label("deliverability")).to_have_text("100")
     expect(panel).to_contain_text("https://acme.test/unsubscribe/d4n4")
-    page.screenshot(path=SCREENSHOTS / "check-deliverability.png")
+    page.screenshot(path=screenshot_dir / "check-deliverability.png")
 
 
 def test_check_results_stay_text(make_ui: Callable[..., Ui], sink: MailSink) -> None:

@@ -1,13 +1,8 @@
-"""Themes, and the screenshots in docs/screenshots (taken from a realistic mailbox).
-
-The screenshots go to a temporary folder, so a test run leaves the working tree as it was;
-`MAILSINK_REFRESH_SCREENSHOTS=1` writes them to docs/screenshots instead (commit them when the
-UI's look changed on purpose).
-"""
+"""Themes, and the screenshots in docs/screenshots (taken from a realistic mailbox; see the
+`screenshot_dir` fixture for where they go)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,18 +16,6 @@ from mailsink import MailSink
 from .conftest import Ui, send, simple_message
 
 pytestmark = pytest.mark.browser
-
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-REFRESH_SCREENSHOTS = "MAILSINK_REFRESH_SCREENSHOTS"
-
-
-@pytest.fixture
-def screenshot_dir(tmp_path: Path) -> Path:
-    """docs/screenshots when `MAILSINK_REFRESH_SCREENSHOTS` is 1, true or yes; else a temporary
-    folder (the screenshots are still taken, so the test still runs every step)."""
-    if os.environ.get(REFRESH_SCREENSHOTS, "").strip().lower() in ("1", "true", "yes"):
-        return DOCS_SCREENSHOTS
-    return tmp_path
 
 
 def background_luminance(page: Page) -> float:
