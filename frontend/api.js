@@ -55,6 +55,11 @@ export const api = {
   mime: (id) => request("GET", messagePath(id, "/mime")),
   raw: (id) => request("GET", messagePath(id, "/raw"), { as: "text" }),
   webui: () => request("GET", "api/v1/webui"),
+  htmlCheck: (id) => request("GET", messagePath(id, "/html-check")),
+  linkCheck: (id, follow) => request("GET", messagePath(id, "/link-check"), { params: { follow } }),
+  spamCheck: (id) => request("GET", messagePath(id, "/sa-check")),
+  authCheck: (id) => request("GET", messagePath(id, "/auth-check")),
+  deliverability: (id) => request("GET", messagePath(id, "/deliverability-check")),
   setRead: (ids, read) =>
     request("PUT", "api/v1/messages", { body: { IDs: ids, Read: read }, as: "text" }),
   setReadAll: (read, mailbox) =>

@@ -243,6 +243,64 @@ OPTIONS = (
         Path,
         metavar="PATH",
     ),
+    *(
+        option
+        for name, what, upgrade in (
+            ("pop3", "POP3", "STLS"),
+            ("imap", "read-only IMAP", "STARTTLS"),
+        )
+        for option in (
+            Option(
+                f"--{name}",
+                name,
+                f"{what} listener, offering {upgrade} when --smtp-tls-cert is set",
+                parse_host_port,
+                metavar="HOST:PORT",
+            ),
+            Option(
+                f"--{name}s",
+                f"{name}s",
+                f"implicit-TLS {name.upper()} listener (the --smtp-tls-cert certificate,"
+                " else a self-signed one)",
+                parse_host_port,
+                metavar="HOST:PORT",
+            ),
+            Option(
+                f"--{name}-auth-file",
+                f"{name}_auth_file",
+                "check logins against this htpasswd-style file (without it any login is"
+                " accepted, and only on loopback addresses)",
+                Path,
+                metavar="PATH",
+            ),
+        )
+    ),
+    Option(
+        "--enable-link-check",
+        "enable_link_check",
+        "let the link check request a message's links (HEAD, timeouts, size cap, no cookies)",
+        boolean=True,
+    ),
+    Option(
+        "--link-check-allow-private",
+        "link_check_allow_private",
+        "let the link check reach loopback, private and link-local addresses",
+        boolean=True,
+    ),
+    Option(
+        "--spamassassin",
+        "spamassassin",
+        "score messages with the SpamAssassin spamd at this address",
+        parse_host_port,
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "--dns-override",
+        "dns_override",
+        "DNS records (NAME TYPE VALUE lines) that the checks use before real DNS",
+        Path,
+        metavar="FILE",
+    ),
     Option(
         "--mailbox-rules",
         "mailbox_rules",
@@ -316,6 +374,10 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
         parser.error("--smtp-tls-cert PATH needs --smtp-tls-key PATH")
     if values.get("smtp_require_starttls") and "smtp_tls_cert" not in values:
         parser.error("--smtp-require-starttls needs --smtp-tls-cert")
+    if values.get("link_check_allow_private") and not values.get("enable_link_check"):
+        parser.error("--link-check-allow-private needs --enable-link-check")
+    if "dns_override" in values:
+        _check_dns_override(parser, values["dns_override"])
     if "mailbox_rules" in values:
         from mailsink.mailboxes.rules import load_mailbox_rules
 
@@ -330,8 +392,18 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
     return Config(**values)
 
 
+def _check_dns_override(parser: argparse.ArgumentParser, path: Path) -> None:
+    """A bad override file stops the start, rather than every later check."""
+    from mailsink.checks.resolver import OverrideFileError, parse_overrides
+
+    try:
+        parse_overrides(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, OverrideFileError) as exc:
+        parser.error(f"--dns-override: {exc}")
+
+
 def announce(server: Server) -> None:
-    """The listening lines of CONTRACT §1, on stdout, flushed."""
+    """The listening lines (docs/interface.md, Listening lines), on stdout, flushed."""
     for listener in server.listeners:
         host = f"[{listener.host}]" if ":" in listener.host else listener.host
         if listener.kind == "HTTP":
@@ -364,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         stream=sys.stderr,
     )
     if config.log_level != "debug":
-        # aiosmtpd logs every SMTP command at INFO: a tenth of the CPU under load.
+        # aiosmtpd logs every SMTP command at INFO, which costs CPU on every command under load.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     from mailsink.server import run_event_loop
 

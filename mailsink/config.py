@@ -1,5 +1,6 @@
 """One `Config` for the whole sink, built from flags and environment by `mailsink.cli` or from
-keyword arguments by `MailSink`. Defaults are CONTRACT §1's."""
+keyword arguments by `MailSink`. The defaults are those of docs/interface.md, Command line and
+environment."""
 
 from __future__ import annotations
 
@@ -44,6 +45,16 @@ class Config:
     enable_chaos: bool = False
     chaos_triggers: str | None = None
     smtp_relay_config: Path | None = None
+    pop3: HostPort | None = None  # POP3 listener (off)
+    pop3s: HostPort | None = None  # implicit-TLS POP3 listener (off)
+    pop3_auth_file: Path | None = None
+    imap: HostPort | None = None  # read-only IMAP listener (off)
+    imaps: HostPort | None = None  # implicit-TLS IMAP listener (off)
+    imap_auth_file: Path | None = None
+    enable_link_check: bool = False
+    link_check_allow_private: bool = False
+    spamassassin: HostPort | None = None
+    dns_override: Path | None = None
     mailbox_rules: Path | None = None  # a TOML file of routing rules (mailsink.mailboxes.rules)
     mailbox_from_client: bool = True  # without rules: X-Mailsink-Mailbox, AUTH mailbox:NAME
     log_level: str = "info"

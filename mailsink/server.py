@@ -28,10 +28,13 @@ from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
+from mailsink.store.epoch import seq_epoch
 from mailsink.store.memory import MemoryStore
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from mailsink.mailaccess.service import AccessService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,6 +64,7 @@ class Server:
         self.context: SinkContext | None = None
         self._scratch: Path | None = None
         self._smtp: SmtpService | None = None
+        self._mail_access: list[AccessService] = []
         self._http: uvicorn.Server | None = None
         self._http_socket: socket.socket | None = None
         self._http_ticker: asyncio.Task[None] | None = None
@@ -76,13 +80,15 @@ class Server:
         router = MailboxRouter.from_config(self.config)
         self.mailbox_rules = router.rules
         hub = ChangeHub()
+        epoch = seq_epoch(self.config.database)  # before the store creates a new file
         store, self._scratch = open_store(self.config, hub)
         stats = RuntimeStats()
         ingest = Ingest(store, stats, router)
-        self.context = SinkContext(self.config, store, hub, ingest, stats)
+        self.context = SinkContext(self.config, store, hub, ingest, stats, seq_epoch=epoch)
         try:
             self._auto_relay = start_relay(self.context)
             self._smtp = await start_smtp(self.context)
+            await self._start_mail_access(self.context)
             if self.config.listen is not None:
                 await self._start_http(self.config.listen)
             self._start_retention()
@@ -90,6 +96,19 @@ class Server:
             await self.stop()
             raise
         return self.context
+
+    async def _start_mail_access(self, context: SinkContext) -> None:
+        """POP3 and IMAP, those configured; imported only then."""
+        if context.config.pop3 or context.config.pop3s:
+            from mailsink.pop3.service import start_pop3
+
+            if service := await start_pop3(context):
+                self._mail_access.append(service)
+        if context.config.imap or context.config.imaps:
+            from mailsink.imap.service import start_imap
+
+            if service := await start_imap(context):
+                self._mail_access.append(service)
 
     async def _start_http(self, address: HostPort) -> None:
         import uvicorn
@@ -173,12 +192,16 @@ class Server:
             await self._smtp.stop()
         if self._auto_relay is not None:
             await self._auto_relay.close()
+        for service in self._mail_access:
+            await service.stop()
+        self._mail_access = []
         if self._http is not None:
             self._http.should_exit = True
             if self._http_ticker is not None:
                 await self._http_ticker
             await self._http.shutdown(sockets=[self._http_socket] if self._http_socket else None)
         if self.context is not None:
+            self.context.checks.close()
             self.context.store.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
@@ -187,7 +210,7 @@ class Server:
 
 
 def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
-    """Run `main` on uvloop when it is installed (a third more SMTP throughput), else asyncio."""
+    """Run `main` on uvloop when it is installed (more SMTP throughput), else asyncio."""
     try:
         import uvloop
     except ImportError:

@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from mailsink.checks.settings import CheckSettings
 from mailsink.config import Config, HostPort, parse_host_port, parse_webroot
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack for **kwargs is Python 3.12+
 
 DEFAULT_TIMEOUT = 5.0
+MAIL_ACCESS_LISTENERS = ("pop3", "pop3s", "imap", "imaps")
 
 
 class MailTimeout(AssertionError):
@@ -66,6 +68,7 @@ class StoreSource:
 
     def __init__(self, context: SinkContext) -> None:
         self._store = context.store
+        self._check_settings = CheckSettings.from_config(context.config)
         self._cache: dict[str, CapturedMessage] = {}
         self._newest = threading.Condition()
         self._newest_seq = self._peek_last_seq()
@@ -95,7 +98,9 @@ class StoreSource:
                 raw = self._store.raw(stored.id)
                 if raw is None:  # deleted meanwhile
                     continue
-                message = self._cache[stored.id] = CapturedMessage.from_stored(stored, raw)
+                message = self._cache[stored.id] = CapturedMessage.from_stored(
+                    stored, raw, self._check_settings
+                )
             found.append(message)
         return found
 
@@ -109,7 +114,8 @@ class StoreSource:
 
 
 class MailView:
-    """Messages above a Seq floor, of one mailbox or all, with filters, waits and assertions."""
+    """Messages above a Seq floor, of one mailbox or all, with filters, waits and assertions
+    (docs/interface.md, Python API)."""
 
     def __init__(
         self,
@@ -233,9 +239,13 @@ def _config_from(store: str, http: bool, options: dict[str, Any]) -> Config:
         "store": store,
         **options,
     }
-    for name in ("smtp", "smtps", "listen"):
+    for name in ("smtp", "smtps", "listen", "spamassassin", *MAIL_ACCESS_LISTENERS):
         if isinstance(values.get(name), str):
             values[name] = parse_host_port(values[name])
+        elif values.get(name) is True and name in MAIL_ACCESS_LISTENERS:  # a free port
+            values[name] = HostPort("127.0.0.1", 0)
+    if isinstance(values.get("dns_override"), str):
+        values["dns_override"] = Path(values["dns_override"])
     values["webroot"] = parse_webroot(values.get("webroot", "/"))
     if isinstance(values.get("mailbox_rules"), str):
         values["mailbox_rules"] = Path(values["mailbox_rules"])
@@ -246,8 +256,10 @@ class MailSink(MailView):
     """A whole sink (SMTP, store and optionally HTTP) in a background thread.
 
     Every listener is bound before `start()` (or `__enter__`) returns. Options are `Config`
-    field names, e.g. `MailSink(smtp_auth_required=True, smtp_tls_cert="auto")`. With
-    `mailbox=NAME`, the sink's own view (`messages`, `wait_for`, `clear` …) is that mailbox's.
+    field names, e.g. `MailSink(smtp_auth_required=True, smtp_tls_cert="auto")`; the POP3 and
+    IMAP listeners take an address or True for a free port: `MailSink(pop3=True, imap=True)`.
+    With `mailbox=NAME`, the sink's own view (`messages`, `wait_for`, `clear` …) is that
+    mailbox's.
     """
 
     def __init__(
@@ -323,6 +335,10 @@ class MailSink(MailView):
                 return listener.host, listener.port
         return None
 
+    def _port(self, kind: str) -> int | None:
+        found = self._listener(kind)
+        return found[1] if found else None
+
     @property
     def context(self) -> SinkContext:
         """The running parts (store, change hub, …), for code that extends the sink."""
@@ -338,8 +354,23 @@ class MailSink(MailView):
 
     @property
     def smtps_port(self) -> int | None:
-        found = self._listener("SMTPS")
-        return found[1] if found else None
+        return self._port("SMTPS")
+
+    @property
+    def pop3_port(self) -> int | None:
+        return self._port("POP3")
+
+    @property
+    def pop3s_port(self) -> int | None:
+        return self._port("POP3S")
+
+    @property
+    def imap_port(self) -> int | None:
+        return self._port("IMAP")
+
+    @property
+    def imaps_port(self) -> int | None:
+        return self._port("IMAPS")
 
     @property
     def url(self) -> str | None:

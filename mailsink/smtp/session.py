@@ -1,7 +1,7 @@
 """One SMTP connection: aiosmtpd's protocol with mailsink's DATA reader, AUTH, limits and replies.
 
 aiosmtpd 1.4.6 parses commands and runs STARTTLS; this subclass replaces what mailsink needs to
-behave differently (CONTRACT §3):
+behave differently (docs/interface.md, SMTP):
 - DATA is read by `mailsink.smtp.data` in large chunks, and each message goes through
   `Ingest.deliver` before its `250`;
 - MAIL and RCPT accept and record every ESMTP parameter (aiosmtpd answers 555 to unknown ones);
@@ -11,8 +11,8 @@ behave differently (CONTRACT §3):
   warning on every connection: AUTH is never required through aiosmtpd, only by `check_auth_needed`;
 - every reply carries an enhanced status code, the idle timeout answers `421` before closing;
 - the idle timer is pushed back, not replaced, on each command, and aiosmtpd's per-command
-  log lines are not built when their level is off (`_quiet_sanitized_log`): together a tenth of
-  a small message's SMTP time.
+  log lines are not built when their level is off (`_quiet_sanitized_log`): both cost time on
+  every command of every session.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from mailsink.message.standards import line_problems
 from mailsink.smtp.auth import MECHANISMS, Credentials
 from mailsink.smtp.data import read_data
 from mailsink.smtp.replies import ParameterError, parse_parameters, with_enhanced_code
-from mailsink.smtp.tls import tls_facts
+from mailsink.tls import tls_facts
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class SmtpSession(SMTP):
         """Only the names aiosmtpd's constructor looks up by prefix (auth_, smtp_, handle_).
 
         aiosmtpd 1.4.6 builds its method tables on every connection with `inspect.getmembers`
-        and `dir` over the whole instance: a tenth of the time of a one-message connection."""
+        and `dir` over the whole instance, a large part of a short connection's time."""
         names = _PREFIXED_NAMES.get(type(self))
         if names is None:
             everything = object.__dir__(self)

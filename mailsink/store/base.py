@@ -3,7 +3,7 @@
 Reads are synchronous and thread-safe (the HTTP layer runs them in worker threads, the pytest
 view from the test's thread). `add` returns a future that completes once the message is durable
 (for stores that persist) and indexed, and after its NEW change is published: the SMTP layer
-sends `250` only then (CONTRACT §2, "visible and durable when acknowledged").
+sends `250` only then (docs/interface.md, Visible and durable when acknowledged).
 Every change is published on the `ChangeHub` given to the store.
 """
 

@@ -1,4 +1,6 @@
-"""Mailpit's search query language (reference §5): parsed once, evaluated by each store.
+"""Mailpit's search query language: parsed once, evaluated by each store.
+
+The language is described in docs/mailpit-api.md, Search query syntax.
 
 `parse_search_query` turns the user's text into a `SearchQuery`: a tuple of AND-ed terms, each
 already normalised (values cleaned and lower-cased, dates resolved to Unix milliseconds, sizes to
@@ -246,8 +248,8 @@ def address_search_text(addresses: tuple[Address, ...]) -> str:
 
 
 def matches(query: SearchQuery | None, stored: StoredMessage) -> bool:
-    """Whether a stored message matches every term: the reference semantics, which the memory
-    store uses directly and the SQLite store's compiled SQL must reproduce."""
+    """Whether a stored message matches every term: the semantics that define search, which the
+    memory store uses directly and the SQLite store's compiled SQL must reproduce."""
     return query is None or all(_term_matches(term, stored) for term in query.terms)
 
 

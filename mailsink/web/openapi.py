@@ -510,31 +510,6 @@ def mailpit_paths() -> dict[str, Schema]:
                 body=ref("Release"),
             ),
         },
-        "/api/v1/message/{id}/html-check": {
-            **message,
-            "get": operation(
-                "HTML compatibility check (not built: answers as Mailpit with it off)",
-                {200: json_body({"type": "object"}), 400: BAD_REQUEST, 404: NOT_FOUND},
-                tag=tag,
-            ),
-        },
-        "/api/v1/message/{id}/link-check": {
-            **message,
-            "get": operation(
-                "Link check (not built: answers as Mailpit with it off)",
-                {200: json_body({"type": "object"}), 400: BAD_REQUEST, 404: NOT_FOUND},
-                tag=tag,
-                parameters=(query_param("follow", "`true` or `1`: follow redirects"),),
-            ),
-        },
-        "/api/v1/message/{id}/sa-check": {
-            **message,
-            "get": operation(
-                "SpamAssassin check (not built: 404 as Mailpit without SpamAssassin)",
-                {404: text_body("Not enabled")},
-                tag=tag,
-            ),
-        },
         "/api/v1/tags": {
             "get": operation("Every tag in use, by name", {200: json_body(STRING_LIST)}, tag=tag),
             "put": operation(
@@ -794,6 +769,9 @@ def mailhog_paths() -> dict[str, Schema]:
 
 
 def openapi_document(webroot: str = "/") -> Schema:
+    # Imported here: the checks' part of the document is built from this module's helpers.
+    from mailsink.web.mailpit.check_schemas import CHECK_SCHEMAS, check_paths
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -802,15 +780,15 @@ def openapi_document(webroot: str = "/") -> Schema:
             "description": (
                 "A local SMTP test sink. Mailpit's API v1 (compatible with its clients), "
                 "mailsink's additions (`Seq`, `Warnings`, `Envelope`, `/mime`, `/wait`, "
-                "mailboxes), "
+                "`/auth-check`, `/deliverability-check`, mailboxes), "
                 "and MailHog's API under `/mailhog`."
             ),
         },
         "servers": [{"url": webroot}],
-        "paths": with_mailbox_param(mailpit_paths() | addition_paths())
+        "paths": with_mailbox_param(mailpit_paths() | check_paths() | addition_paths())
         | view_paths()
         | mailhog_paths(),
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS | CHECK_SCHEMAS},
     }
 
 

@@ -103,7 +103,7 @@ class RemoteApi:
 
 
 def envelope_from_json(data: dict[str, Any]) -> Envelope:
-    """The inverse of the API's `Envelope` object (CONTRACT §4)."""
+    """The inverse of the API's `Envelope` object (docs/interface.md, Our additions)."""
     tls = data.get("TLS") or {}
     return Envelope(
         mail_from=data.get("MailFrom", ""),

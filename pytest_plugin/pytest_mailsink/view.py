@@ -22,7 +22,8 @@ class SinkAddress(Protocol):
 
 class SinkView(MailView):
     """A view of one sink that starts empty, with the sink's `host`, `port`, `smtps_port` and
-    `url`, so a test configures its app from the fixture alone (CONTRACT §6)."""
+    `url`, so a test configures its app from the fixture alone (docs/interface.md, pytest
+    plugin)."""
 
     def __init__(
         self,

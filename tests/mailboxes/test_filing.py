@@ -16,7 +16,8 @@ from mailsink import MailSink
 from mailsink.config import HostPort
 from mailsink.events import Change, ChangeKind
 from mailsink.mailboxes.rules import MailboxRulesError
-from tests.conftest import run_cli, send
+from tests.builders import send_over_smtp as send
+from tests.conftest import run_cli
 from tests.smtp.harness import client_tls_context
 
 RAW = b"From: app@shop.test\r\nSubject: hi\r\n\r\nbody\r\n"

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from mailsink import MailSink
 
-from .conftest import SCREENSHOTS, Ui, send, simple_message
+from .conftest import Ui, send, simple_message
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def mail_to(sink: MailSink, subject: str, rcpt: str) -> None:
 
 
 def test_the_switcher_shows_one_mailbox_live_and_deletes_only_it(
-    make_ui: Callable[..., Ui], teams: MailSink
+    make_ui: Callable[..., Ui], teams: MailSink, screenshot_dir: Path
 ) -> None:
     mail_to(teams, "A one", "x@a.test")
     mail_to(teams, "B one", "y@b.test")
@@ -63,7 +63,7 @@ def test_the_switcher_shows_one_mailbox_live_and_deletes_only_it(
     expect(switcher.get_by_role("button", name="team-a: 2 messages, 2 unread")).to_be_visible()
     expect(switcher.get_by_role("button", name="team-b: 2 messages, 2 unread")).to_be_visible()
     expect(ui.row("B two")).to_have_count(0)
-    page.screenshot(path=SCREENSHOTS / "mailboxes-light.png")  # shown in the README
+    page.screenshot(path=screenshot_dir / "mailboxes-light.png")  # shown in the README
 
     ui.row("A two").click()
     expect(page.get_by_role("heading", name="A two")).to_be_visible()

@@ -22,7 +22,7 @@ Layout:
   once); `query.py` tells how queries use it.
 
 Version 1 kept the fields and the body text in two tables with an FTS5 index each; version 2
-merged them (one index per message, not two: a third less SQLite work per stored message),
+merged them (one index per message, not two: less SQLite work per stored message),
 dropped FTS5's per-row column sizes (`columnsize=0`: only ranking reads them, and search never
 ranks), and added `raw.in_file`. It also made the attachment and inline indexes partial (only
 messages with attachments, or inlines, are in them: a new message without either changes
@@ -142,8 +142,8 @@ def _create_v2(db: sqlite3.Connection) -> None:
     db.execute(f"ALTER TABLE merged_text RENAME TO {TEXT_TABLE}")
     _create_text_index(db, TEXT_TABLE, TEXT_COLUMNS, ", columnsize = 0")
     # FTS5 merges its segments when a level holds `automerge` of them (4 by default): each
-    # commit of a few small messages adds one, so merging was a third of the index's cost.
-    # At 16, a query reads a few more segments (milliseconds at 100,000 messages).
+    # commit of a few small messages adds one, so merging was a large part of the index's
+    # cost. At 16, a query reads a few more segments, which costs it little.
     db.execute(
         f"INSERT INTO {TEXT_TABLE}_index ({TEXT_TABLE}_index, rank) VALUES ('automerge', 16)"
     )

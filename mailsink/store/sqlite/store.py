@@ -75,7 +75,7 @@ class SqliteStore:
             self._writer_db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
             # `Checkpointer` checkpoints, beside the writer: SQLite's automatic checkpoint
             # would copy and sync the WAL inside the COMMIT, before the `250` of the message
-            # that crossed its threshold (0.2 s for a 25 MB message).
+            # that crossed its threshold (long for a large message).
             self._writer_db.execute("PRAGMA wal_autocheckpoint = 0")
             # When the WAL starts over, its file is cut back to this (it may have grown to
             # `checkpointer.RESTART_WAL_ABOVE` and more under a steady load).

@@ -52,7 +52,8 @@ def encode_frame(event_type: str, data: Any) -> str:
 
 
 def change_frames(change: Change) -> list[tuple[str, Any]]:
-    """The (Type, Data) frames Mailpit sends for a change (reference §6)."""
+    """The (Type, Data) frames Mailpit sends for a change (docs/mailpit-api.md, WebSocket
+    events)."""
     match change.kind:
         case ChangeKind.NEW if change.message is not None:
             return [("new", summary_json(change.message))]

@@ -5,7 +5,7 @@ cuts them out of the DATA: nothing decoded, bodies as on the wire (base64, quote
 header keys spelled as in the message, a repeated header keeping its last value only, folded
 values joined without their line breaks. The parts come from `mailsink.message.mime`'s tree;
 unlike MailHog, a preamble or the closing `--` is not shown as a part of its own (clients skip
-those header-less parts anyway). See reference/mailhog-api.md §1.
+those header-less parts anyway). See docs/mailhog-api.md, JSON shapes.
 
     {"ID": …, "From": Path, "To": [Path], "Content": Content, "Created": …, "MIME": …, "Raw": …}
 """

@@ -1,4 +1,7 @@
-"""Mailpit's application endpoints: `info`, `webui` and the chaos triggers (reference §4)."""
+"""Mailpit's application endpoints: `info`, `webui` and the chaos triggers.
+
+The shapes are in docs/mailpit-api.md, Tags, application and chaos endpoints.
+"""
 
 from __future__ import annotations
 
@@ -109,7 +112,7 @@ def webui(request: Request) -> Response:
         {
             "Label": "",
             "MessageRelay": relay_json(context),
-            "SpamAssassin": False,
+            "SpamAssassin": context.config.spamassassin is not None,
             "ChaosEnabled": context.chaos is not None,
             "DuplicatesIgnored": False,
             "HideDeleteAllButton": False,

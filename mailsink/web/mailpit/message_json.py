@@ -1,4 +1,5 @@
-"""Mailpit's `Message` JSON (reference §1.3) from a stored message and its parsed MIME tree.
+"""Mailpit's `Message` JSON (docs/mailpit-api.md, Message) from a stored message and its parsed
+MIME tree.
 
 Addresses, subject and Message-ID come from the summary made at ingest (so the list and the
 message agree); bodies, attachments and List-Unsubscribe from `parse_message`, run only here.

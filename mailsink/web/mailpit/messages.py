@@ -1,4 +1,5 @@
-"""Mailpit's message collection endpoints: list, search, mark read, delete (reference §2).
+"""Mailpit's message collection endpoints: list, search, mark read, delete (docs/mailpit-api.md,
+Message collection endpoints).
 
 The store's reads are synchronous, so the GET endpoints are plain functions (Starlette runs
 them in its thread pool) and the others read their body on the loop, then hand the store work

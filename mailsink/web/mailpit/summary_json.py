@@ -1,4 +1,5 @@
-"""Mailpit's JSON objects (reference §1), built from our model, keys in Mailpit's order.
+"""Mailpit's JSON objects (docs/mailpit-api.md, JSON objects), built from our model, keys in
+Mailpit's order.
 
 Clients compare field names and sometimes field order, so every object is built here, once, and
 shared by the API, the WebSocket and the wait endpoint. Our additions (`Seq`, `Warnings`,
@@ -74,7 +75,8 @@ def messages_list_json(
 
 
 def envelope_json(envelope: Envelope) -> JSONObject:
-    """Our `Envelope` addition (CONTRACT §4): what the SMTP client really asked for."""
+    """Our `Envelope` addition (docs/interface.md, Our additions): what the SMTP client really
+    asked for."""
     tls = None
     if envelope.tls is not None:
         tls = {"Version": envelope.tls, "Cipher": envelope.tls_cipher or ""}
