@@ -178,8 +178,10 @@ def relay_smtp_session(address: HostPort, stdin: BinaryIO, stdout: BinaryIO) -> 
         )
 
     def client_to_sink() -> None:
+        # os.read, not the buffered reader: this thread may still be blocked in it when the
+        # sink has closed and the interpreter exits, and a buffered read holds a lock.
         try:
-            while chunk := stdin.read1(RELAY_CHUNK):  # type: ignore[attr-defined]
+            while chunk := os.read(stdin.fileno(), RELAY_CHUNK):
                 connection.sendall(chunk)
             connection.shutdown(socket.SHUT_WR)
         except OSError:  # the sink closed first: the main loop sees it
