@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
+from mailsink.message.summary_json import summary_json
 from mailsink.version import __version__
 from mailsink.web.live.broadcast import (
     Broadcaster,
@@ -26,7 +27,6 @@ from mailsink.web.live.broadcast import (
     refuse_foreign_origin,
     serve_websocket,
 )
-from mailsink.web.mailpit.summary_json import summary_json
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import go_json
 
