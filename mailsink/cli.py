@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailsink.config import Config, parse_duration, parse_host_port, parse_webroot
+from mailsink.config import (
+    Config,
+    parse_duration,
+    parse_host_port,
+    parse_http_url,
+    parse_webroot,
+)
 from mailsink.version import __version__
 
 if TYPE_CHECKING:
@@ -69,10 +75,22 @@ class Option:
     boolean: bool = False
     metavar: str | None = None
     env_prefix: str = "MAILSINK_"
+    repeatable: bool = False  # the flag may be given again; values join as a list would
 
     @property
     def env(self) -> str:
         return self.env_prefix + self.flag.removeprefix("--").replace("-", "_").upper()
+
+
+def parse_url_list(text: str) -> tuple[str, ...]:
+    return tuple(parse_http_url(url) for url in parse_list(text))
+
+
+def parse_rate(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise ValueError(f"expected a number of 0 or more, got {text!r}")
+    return value
 
 
 def parse_store(text: str) -> str:
@@ -305,6 +323,34 @@ OPTIONS = (
         Path,
         metavar="FILE",
     ),
+    Option(
+        "--webhook-url",
+        "webhook_urls",
+        "POST each new message's summary (JSON) to this URL; repeatable, or comma-separated",
+        parse_url_list,
+        metavar="URL",
+        repeatable=True,
+    ),
+    Option(
+        "--webhook-limit",
+        "webhook_limit",
+        "most webhook POSTs a second to each URL; faster mail is coalesced (0 = no limit)",
+        parse_rate,
+        metavar="N",
+    ),
+    Option(
+        "--metrics",
+        "metrics",
+        "serve Prometheus metrics at /metrics on the HTTP listener",
+        boolean=True,
+    ),
+    Option(
+        "--metrics-listen",
+        "metrics_listen",
+        "serve Prometheus metrics at /metrics on a listener of their own",
+        parse_host_port,
+        metavar="HOST:PORT",
+    ),
     Option("--log-level", "log_level", "debug, info, warning or error", str.lower, metavar="LEVEL"),
 )
 
@@ -348,6 +394,10 @@ def add_options(
             parser.add_argument(
                 option.flag, dest=option.field, nargs="?", const="true", metavar="BOOL", help=text
             )
+        elif option.repeatable:
+            parser.add_argument(
+                option.flag, dest=option.field, action="append", metavar=option.metavar, help=text
+            )
         else:
             parser.add_argument(option.flag, dest=option.field, metavar=option.metavar, help=text)
 
@@ -363,6 +413,8 @@ def read_options(
     values: dict[str, Any] = {}
     for option in options:
         text = getattr(args, option.field)
+        if isinstance(text, list):  # a repeatable flag given more than once
+            text = ",".join(text)
         source = option.flag
         if text is None and option.env in environ:
             text, source = environ[option.env], option.env

@@ -27,6 +27,7 @@ from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
 from mailsink.store.epoch import seq_epoch
 from mailsink.store.memory import MemoryStore
+from mailsink.webhooks import Webhooks, start_webhooks
 
 if TYPE_CHECKING:
     import uvicorn
@@ -67,6 +68,7 @@ class Server:
         self._http_ticker: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self._auto_relay: AutoRelay | None = None
+        self._webhooks: Webhooks | None = None
 
     @property
     def listeners(self) -> list[ListenAddress]:
@@ -82,6 +84,7 @@ class Server:
         )
         try:
             self._auto_relay = start_relay(self.context)
+            self._webhooks = start_webhooks(self.context)
             self._smtp = await start_smtp(self.context)
             await self._start_mail_access(self.context)
             if self.config.listen is not None:
@@ -184,6 +187,8 @@ class Server:
         for service in self._mail_access:
             await service.stop()
         self._mail_access = []
+        if self._webhooks is not None:
+            await self._webhooks.close()
         if self._http is not None:
             self._http.should_exit = True
             if self._http_ticker is not None:
@@ -195,6 +200,7 @@ class Server:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._smtp = self._http = self._http_ticker = self._retention = self._auto_relay = None
+        self._webhooks = None
         self._scratch = None
 
 

@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 from mailsink.cli import ENVIRONMENT_HELP, Option, add_options, read_options
 from mailsink.commands.mbox import write_mbox_message
+from mailsink.config import parse_http_url
 from mailsink.message.ids import is_message_id
 
 # Summaries asked for per page of `GET /api/v1/messages`.
@@ -40,13 +41,6 @@ class DumpOptions:
     database: Path | None = None
     url: str | None = None
     mbox: Path | None = None
-
-
-def parse_url(text: str) -> str:
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http:// or https:// URL, got {text!r}")
-    return text
 
 
 OPTIONS = (
@@ -62,7 +56,7 @@ OPTIONS = (
         "--url",
         "url",
         "read them from the HTTP API of the sink at this base URL",
-        parse_url,
+        parse_http_url,
         metavar="URL",
         env_prefix="MAILSINK_DUMP_",
     ),
