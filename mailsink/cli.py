@@ -478,6 +478,8 @@ def announce(server: Server) -> None:
         host = f"[{listener.host}]" if ":" in listener.host else listener.host
         if listener.kind == "HTTP":
             print(f"HTTP listening on http://{host}:{listener.port}{server.config.webroot}")
+        elif listener.kind == "Metrics":
+            print(f"Metrics listening on http://{host}:{listener.port}/metrics")
         else:
             print(f"{listener.kind} listening on {host}:{listener.port}")
     sys.stdout.flush()

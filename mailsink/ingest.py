@@ -16,6 +16,7 @@ Large messages (and a busy writer) go through `Store.add`.
 from __future__ import annotations
 
 import asyncio
+import time
 
 from mailsink.message.envelope import Envelope
 from mailsink.message.ids import new_message_id
@@ -45,6 +46,7 @@ class Ingest:
 
     async def deliver(self, envelope: Envelope, raw: bytes) -> StoredMessage:
         """Store `raw` exactly; returns once the message is durable, indexed and announced."""
+        started = time.perf_counter()
         if len(raw) > PARSE_IN_THREAD_ABOVE:
             summary = await asyncio.to_thread(summarize, raw, envelope)
             message = NewMessage(new_message_id(), raw, envelope, summary)
@@ -56,6 +58,7 @@ class Ingest:
                 stored = await asyncio.wrap_future(self.store.add(message))
         self.stats.smtp_accepted += 1
         self.stats.smtp_accepted_size += len(raw)
+        self.stats.ingest_latency.observe(time.perf_counter() - started)
         return stored
 
     def _store_with_others(self, message: NewMessage) -> asyncio.Future[StoredMessage | None]:
