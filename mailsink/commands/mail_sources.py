@@ -9,7 +9,6 @@ deliveries), so that stray files are not imported as mail. Everything is taken i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,14 +65,14 @@ def _walk(folder: Path) -> Iterator[MailFile]:
 def find_mail_files(paths: Iterable[Path]) -> list[MailFile]:
     """The files to read under `paths`; raises `FileNotFoundError` for a path that is neither
     a file nor a directory."""
-    found = []
+    found: list[MailFile] = []
     for path in paths:
         if path.is_dir():
             found.extend(_walk(path))
         elif path.is_file():
             found.append(MailFile(path, _starts_as_mbox(path), path.stat().st_size))
         else:
-            raise FileNotFoundError(os.strerror(2) + f": {str(path)!r}")
+            raise FileNotFoundError(f"no file or directory at {str(path)!r}")
     return found
 
 

@@ -4,6 +4,7 @@ run as a subprocess, as users and their tools (PHP, cron, git) run it."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -53,3 +54,11 @@ def stored_messages(sink: MailSink) -> list[dict[str, Any]]:
 def sink() -> Iterator[MailSink]:
     with MailSink(store="memory", http=True) as running:
         yield running
+
+
+@pytest.fixture
+def refusing_addr() -> Iterator[str]:
+    """HOST:PORT of a socket that refuses connections (bound, never listening) while in use."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"

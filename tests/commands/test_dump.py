@@ -141,13 +141,10 @@ def test_bad_arguments_stop_with_a_one_line_error(args: list[str], reason: str) 
     assert reason in result.stderr.decode().strip().splitlines()[-1]
 
 
-def test_a_missing_database_or_server_exits_69(tmp_path: Path) -> None:
+def test_a_missing_database_or_server_exits_69(tmp_path: Path, refusing_addr: str) -> None:
     result = mailsink_command("dump", "--database", str(tmp_path / "none.db"), str(tmp_path))
     assert result.returncode == os.EX_UNAVAILABLE
     assert "no database file" in result.stderr.decode()
-    with MailSink(http=True) as gone:
-        url = gone.url
-    assert url is not None
-    result = mailsink_command("dump", "--url", url, str(tmp_path))
+    result = mailsink_command("dump", "--url", f"http://{refusing_addr}/", str(tmp_path))
     assert result.returncode == os.EX_UNAVAILABLE
     assert "cannot read" in result.stderr.decode()

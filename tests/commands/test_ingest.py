@@ -129,12 +129,10 @@ def test_bad_arguments_stop_with_a_one_line_error(
     assert "Traceback" not in result.stderr
 
 
-def test_an_unreachable_sink_exits_69(tmp_path: Path) -> None:
+def test_an_unreachable_sink_exits_69(tmp_path: Path, refusing_addr: str) -> None:
     eml = tmp_path / "x.eml"
     eml.write_bytes(EML)
-    with MailSink() as gone:
-        addr = smtp_addr(gone)
-    result = mailsink_command("ingest", "--smtp-addr", addr, str(eml))
+    result = mailsink_command("ingest", "--smtp-addr", refusing_addr, str(eml))
     assert result.returncode == os.EX_UNAVAILABLE
     assert "cannot reach the sink" in result.stderr.decode()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -71,13 +70,6 @@ def test_cron_style_flags_are_accepted(sink: MailSink) -> None:
     assert sink.wait_for_one().envelope.rcpt_tos == ["root"]
 
 
-def closed_port() -> int:
-    """A port that refuses connections: bound, never listening."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("args", "status", "reason"),
     [
@@ -93,11 +85,12 @@ def test_usage_errors_exit_64(args: list[str], status: int, reason: str) -> None
     assert reason in result.stderr.decode().splitlines()[-1]
 
 
-def test_an_unreachable_sink_exits_69() -> None:
-    addr = f"127.0.0.1:{closed_port()}"
-    result = mailsink_command("sendmail", "--smtp-addr", addr, "a@example.com", stdin=b"x\n")
+def test_an_unreachable_sink_exits_69(refusing_addr: str) -> None:
+    result = mailsink_command(
+        "sendmail", "--smtp-addr", refusing_addr, "a@example.com", stdin=b"x\n"
+    )
     assert result.returncode == os.EX_UNAVAILABLE
-    assert f"cannot reach the sink at {addr}" in result.stderr.decode()
+    assert f"cannot reach the sink at {refusing_addr}" in result.stderr.decode()
 
 
 @pytest.mark.parametrize(
@@ -156,8 +149,8 @@ def test_bs_speaks_smtp_on_standard_input_and_output(sink: MailSink) -> None:
     assert message.envelope.helo == "client.example"
 
 
-def test_bs_greets_with_421_when_the_sink_is_unreachable() -> None:
-    result = mailsink_command("sendmail", "-bs", "--smtp-addr", f"127.0.0.1:{closed_port()}")
+def test_bs_greets_with_421_when_the_sink_is_unreachable(refusing_addr: str) -> None:
+    result = mailsink_command("sendmail", "-bs", "--smtp-addr", refusing_addr)
     assert result.returncode == os.EX_UNAVAILABLE
     assert result.stdout.startswith(b"421 ")
 
