@@ -27,7 +27,7 @@ from mailsink.cli import ENVIRONMENT_HELP, Option, add_options, parse_bool, read
 from mailsink.commands.addressing import header_recipients, header_sender
 from mailsink.commands.mail_sources import MailFile, SourceMessage, find_mail_files, read_mail_file
 from mailsink.commands.progress import ProgressBar
-from mailsink.commands.smtp_delivery import DeliveryError, SmtpDelivery
+from mailsink.commands.smtp_delivery import DeliveryError, SinkUnreachable, SmtpDelivery
 from mailsink.config import HostPort, parse_host_port
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.headers import HeaderMap, parse_date
@@ -93,10 +93,6 @@ class Tally:
         return os.EX_DATAERR if self.failed else 0
 
 
-def recipients_of(message: SourceMessage) -> list[str]:
-    return header_recipients(message.raw)
-
-
 def sender_of(message: SourceMessage) -> str:
     return message.sender or header_sender(message.raw) or ""
 
@@ -127,15 +123,15 @@ def messages_with_progress(files: list[MailFile], tally: Tally) -> Iterator[Sour
 def ingest_over_smtp(address: HostPort, messages: Iterator[SourceMessage], tally: Tally) -> None:
     with SmtpDelivery(address) as delivery:
         for message in messages:
+            recipients = header_recipients(message.raw) or [NO_RECIPIENT]
             try:
-                refused = delivery.send(
-                    sender_of(message), recipients_of(message) or [NO_RECIPIENT], message.raw
-                )
+                refused = delivery.send(sender_of(message), recipients, message.raw)
+            except SinkUnreachable as error:
+                tally.fail(message.origin, f"{error}; stopped")
+                tally.unreachable = True
+                return
             except DeliveryError as error:
                 tally.fail(message.origin, str(error))
-                if error.status == os.EX_UNAVAILABLE and not tally.imported:
-                    tally.unreachable = True
-                    return
                 continue
             tally.imported += 1
             if refused:
@@ -159,7 +155,7 @@ async def ingest_into_database(
         received = (original_date(message) if keep_dates else None) or datetime.now(UTC)
         envelope = Envelope(
             mail_from=sender_of(message),
-            recipients=tuple(Recipient(address) for address in recipients_of(message)),
+            recipients=tuple(Recipient(address) for address in header_recipients(message.raw)),
             received=received,
         )
         try:

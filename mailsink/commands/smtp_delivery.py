@@ -1,9 +1,9 @@
 """Hands messages to a running sink over SMTP, for `sendmail` and `ingest`.
 
-Failures become a `DeliveryError` carrying sendmail's exit status (sysexits.h): a 4xx reply,
-a timeout or a dropped connection is temporary (`EX_TEMPFAIL`, 75); a sink that cannot be
-reached is `EX_UNAVAILABLE` (69); a refused recipient is `EX_NOUSER` (67); a refused sender or
-message is `EX_DATAERR` (65).
+Failures become a `DeliveryError` (`SinkUnreachable` when no SMTP session could be had)
+carrying sendmail's exit status (sysexits.h): a 4xx reply, a timeout or a dropped connection
+is temporary (`EX_TEMPFAIL`, 75); a sink that cannot be reached is `EX_UNAVAILABLE` (69); a
+refused recipient is `EX_NOUSER` (67); a refused sender or message is `EX_DATAERR` (65).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ class DeliveryError(Exception):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class SinkUnreachable(DeliveryError):
+    """No SMTP session could be had with the sink at all: trying further messages is futile."""
 
 
 def _reply_status(code: int, permanent: int) -> int:
@@ -78,14 +82,14 @@ class SmtpDelivery:
                 client = smtplib.SMTP(self.address.host, self.address.port, timeout=self.timeout)
                 client.ehlo_or_helo_if_needed()
             except smtplib.SMTPResponseException as error:
-                raise DeliveryError(
+                raise SinkUnreachable(
                     f"the sink at {self.address} refused the connection: "
                     f"{_reply_text(error.smtp_code, error.smtp_error)}",
                     _reply_status(error.smtp_code, os.EX_UNAVAILABLE),
                 ) from None
             except (smtplib.SMTPException, OSError) as error:
                 reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-                raise DeliveryError(
+                raise SinkUnreachable(
                     f"cannot reach the sink at {self.address}: {reason}", os.EX_UNAVAILABLE
                 ) from None
             self._client = client
