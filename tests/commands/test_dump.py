@@ -148,3 +148,19 @@ def test_a_missing_database_or_server_exits_69(tmp_path: Path, refusing_addr: st
     result = mailsink_command("dump", "--url", f"http://{refusing_addr}/", str(tmp_path))
     assert result.returncode == os.EX_UNAVAILABLE
     assert "cannot read" in result.stderr.decode()
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(tmp_path: Path) -> None:
+    users = tmp_path / "users"
+    users.write_text("alice:s3cret\n")
+    with MailSink(http=True, ui_auth_file=users) as sink:
+        send(sink, MESSAGES[0])
+        [message] = sink.wait_for(count=1)
+        assert sink.url is not None
+        refused = mailsink_command("dump", "--url", sink.url, str(tmp_path / "no"))
+        with_login = sink.url.replace("http://", "http://alice:s3cret@")
+        result = mailsink_command("dump", "--url", with_login, str(tmp_path / "out"))
+    assert refused.returncode == os.EX_UNAVAILABLE
+    assert "HTTP 401" in refused.stderr.decode()
+    assert result.returncode == 0, result.stderr
+    assert eml_files(tmp_path / "out") == {f"{message.id}.eml": MESSAGES[0]}
