@@ -13,8 +13,8 @@ from typing import ClassVar
 import pytest
 
 from mailsink import MailSink
+from tests.builders import send_over_smtp
 from tests.commands.conftest import mailsink_command, stored_messages
-from tests.conftest import send
 
 MESSAGES = [
     b"From: a@example.com\r\nTo: b@example.com\r\nSubject: first\r\n\r\nhello\r\n",
@@ -28,7 +28,7 @@ def filled_database(tmp_path: Path) -> Path:
     database = tmp_path / "source.db"
     with MailSink(store="sqlite", database=database) as sink:
         for raw in MESSAGES:
-            send(sink, raw)
+            send_over_smtp(sink, raw)
         sink.wait_for(count=len(MESSAGES))
     return database
 
@@ -154,7 +154,7 @@ def test_credentials_in_the_url_are_sent_as_basic_auth(tmp_path: Path) -> None:
     users = tmp_path / "users"
     users.write_text("alice:s3cret\n")
     with MailSink(http=True, ui_auth_file=users) as sink:
-        send(sink, MESSAGES[0])
+        send_over_smtp(sink, MESSAGES[0])
         [message] = sink.wait_for(count=1)
         assert sink.url is not None
         refused = mailsink_command("dump", "--url", sink.url, str(tmp_path / "no"))

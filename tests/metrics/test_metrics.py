@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from mailsink import MailSink
-from tests.conftest import send, wait_until
+from tests.builders import send_over_smtp
+from tests.conftest import wait_until
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -51,8 +52,8 @@ def test_off_by_default() -> None:
 
 def test_messages_store_http_requests_and_ingest_latency() -> None:
     with MailSink(store="sqlite", http=True, metrics=True) as sink:
-        send(sink, MESSAGE)
-        send(sink, MESSAGE)
+        send_over_smtp(sink, MESSAGE)
+        send_over_smtp(sink, MESSAGE)
         [first, _] = sink.wait_for(count=2)
         assert sink.url is not None
         httpx.get(sink.url + "api/v1/messages")
@@ -115,7 +116,7 @@ def test_a_listener_of_its_own_and_sinks_that_do_not_mix() -> None:
         MailSink(http=True, metrics_listen="127.0.0.1:0") as first,
         MailSink(http=True, metrics_listen="127.0.0.1:0") as second,
     ):
-        send(first, MESSAGE)
+        send_over_smtp(first, MESSAGE)
         first.wait_for_one()
         [first_url, second_url] = [
             f"http://127.0.0.1:{sink_listener_port(sink)}/metrics" for sink in (first, second)

@@ -19,7 +19,7 @@ import pytest
 
 from mailsink import MailSink
 from mailsink.cli import config_from
-from tests.conftest import send
+from tests.builders import send_over_smtp
 
 
 @dataclass
@@ -90,7 +90,7 @@ def message(subject: str) -> bytes:
 
 def test_each_new_message_posts_the_summary_the_api_lists(receiver: Receiver) -> None:
     with MailSink(http=True, webhook_urls=(receiver.url,)) as sink:
-        send(sink, message("hooked"))
+        send_over_smtp(sink, message("hooked"))
         [posted] = receiver.wait_for_posts(1)
         assert sink.url is not None
         [listed] = httpx.get(sink.url + "api/v1/messages").json()["messages"]
@@ -116,7 +116,7 @@ def test_a_burst_is_coalesced_to_the_first_and_the_last(receiver: Receiver) -> N
 def test_every_url_gets_every_message_when_unlimited(receiver: Receiver) -> None:
     urls = (receiver.url, receiver.url + "?second")
     with MailSink(webhook_urls=urls, webhook_limit=0) as sink:
-        send(sink, message("to both"))
+        send_over_smtp(sink, message("to both"))
         posts = receiver.wait_for_posts(2)
     assert [p["Subject"] for p in posts] == ["to both", "to both"]
 
@@ -124,7 +124,7 @@ def test_every_url_gets_every_message_when_unlimited(receiver: Receiver) -> None
 def test_failures_are_retried_with_backoff(receiver: Receiver) -> None:
     receiver.failures_to_give = [503, 500]
     with MailSink(webhook_urls=(receiver.url,)) as sink:
-        send(sink, message("third time lucky"))
+        send_over_smtp(sink, message("third time lucky"))
         [posted] = receiver.wait_for_posts(1)
     assert posted["Subject"] == "third time lucky"
 
@@ -134,8 +134,8 @@ def test_a_client_error_is_not_retried(
 ) -> None:
     receiver.failures_to_give = [400]
     with MailSink(webhook_urls=(receiver.url,), webhook_limit=0) as sink:
-        send(sink, message("refused"))
-        send(sink, message("taken"))
+        send_over_smtp(sink, message("refused"))
+        send_over_smtp(sink, message("taken"))
         [posted] = receiver.wait_for_posts(1)
     assert posted["Subject"] == "taken"
     assert "gave up on message" in caplog.text
@@ -177,8 +177,8 @@ def test_a_dead_receiver_is_logged_not_fatal() -> None:
             unused.bind(("127.0.0.1", 0))
             url = f"http://127.0.0.1:{unused.getsockname()[1]}/hook"
             with MailSink(webhook_urls=(url,)) as sink:
-                send(sink, message("nobody listens"))
-                send(sink, message("still accepted"))
+                send_over_smtp(sink, message("nobody listens"))
+                send_over_smtp(sink, message("still accepted"))
                 assert len(sink.wait_for(count=2)) == 2
                 assert waiter.seen.wait(60)
     finally:
