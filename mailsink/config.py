@@ -4,6 +4,7 @@ environment."""
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,10 @@ class Config:
     link_check_allow_private: bool = False
     spamassassin: HostPort | None = None
     dns_override: Path | None = None
+    webhook_urls: tuple[str, ...] = ()
+    webhook_limit: float = 1.0  # POSTs a second to each URL; 0 = no limit
+    metrics: bool = False  # /metrics on the HTTP listener
+    metrics_listen: HostPort | None = None  # /metrics on a listener of its own
     mailbox_rules: Path | None = None  # a TOML file of routing rules (mailsink.mailboxes.rules)
     mailbox_from_client: bool = True  # without rules: X-Mailsink-Mailbox, AUTH mailbox:NAME
     log_level: str = "info"
@@ -94,3 +99,11 @@ def parse_webroot(text: str) -> str:
     if any(p in (".", "..") or not p.isprintable() for p in parts):
         raise ValueError(f"expected a URL path such as /mail/, got {text!r}")
     return "/" + "".join(p + "/" for p in parts)
+
+
+def parse_http_url(text: str) -> str:
+    """An absolute http:// or https:// URL, returned as given."""
+    parts = urllib.parse.urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL, got {text!r}")
+    return text.strip()

@@ -20,6 +20,7 @@ read, marked and deleted on its own.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -69,6 +70,7 @@ class Ingest:
         indexed and announced. The first copy is returned (its ID is the one the client
         hears)."""
         mailboxes = (mailbox,) if mailbox else self.router.route(envelope, raw, listener)
+        started = time.perf_counter()
         if len(raw) > PARSE_IN_THREAD_ABOVE:
             summary = await asyncio.to_thread(summarize, raw, envelope)
             messages = _copies(raw, envelope, summary, mailboxes)
@@ -83,6 +85,7 @@ class Ingest:
                 stored = await asyncio.gather(*(self._store_one(m) for m in messages))
         self.stats.smtp_accepted += 1
         self.stats.smtp_accepted_size += len(raw)
+        self.stats.ingest_latency.observe(time.perf_counter() - started)
         return stored[0]
 
     async def _store_one(self, message: NewMessage) -> StoredMessage:

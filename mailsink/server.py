@@ -13,6 +13,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,9 +31,11 @@ from mailsink.stats import RuntimeStats
 from mailsink.store.base import Store
 from mailsink.store.epoch import seq_epoch
 from mailsink.store.memory import MemoryStore
+from mailsink.webhooks import Webhooks, start_webhooks
 
 if TYPE_CHECKING:
     import uvicorn
+    from starlette.types import ASGIApp
 
     from mailsink.mailaccess.service import AccessService
 
@@ -43,6 +46,15 @@ T = TypeVar("T")
 # least this often when no mail arrives (for --max-age).
 PRUNE_DELAY_SECONDS = 0.2
 RETENTION_INTERVAL_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunningHttp:
+    """An HTTP server started by `Server`, with its socket and the task that runs it."""
+
+    server: uvicorn.Server
+    socket: socket.socket
+    ticker: asyncio.Task[None]
 
 
 def open_store(config: Config, hub: ChangeHub) -> tuple[Store, Path | None]:
@@ -65,11 +77,10 @@ class Server:
         self._scratch: Path | None = None
         self._smtp: SmtpService | None = None
         self._mail_access: list[AccessService] = []
-        self._http: uvicorn.Server | None = None
-        self._http_socket: socket.socket | None = None
-        self._http_ticker: asyncio.Task[None] | None = None
+        self._http_servers: list[RunningHttp] = []
         self._retention: asyncio.Task[None] | None = None
         self._auto_relay: AutoRelay | None = None
+        self._webhooks: Webhooks | None = None
         self.mailbox_rules: MailboxRules | None = None
 
     @property
@@ -87,10 +98,21 @@ class Server:
         self.context = SinkContext(self.config, store, hub, ingest, stats, seq_epoch=epoch)
         try:
             self._auto_relay = start_relay(self.context)
+            self._webhooks = start_webhooks(self.context)
             self._smtp = await start_smtp(self.context)
             await self._start_mail_access(self.context)
+            if self.config.metrics or self.config.metrics_listen is not None:
+                self._start_metrics()
             if self.config.listen is not None:
-                await self._start_http(self.config.listen)
+                from mailsink.web.app import create_app  # the HTTP stack only when served
+
+                await self._serve_http(create_app(self.context), self.config.listen, "HTTP")
+            if self.config.metrics_listen is not None:
+                from mailsink.metrics import metrics_app
+
+                assert self.context.metrics is not None
+                app = metrics_app(self.context.metrics)
+                await self._serve_http(app, self.config.metrics_listen, "Metrics")
             self._start_retention()
         except BaseException:
             await self.stop()
@@ -110,13 +132,18 @@ class Server:
             if service := await start_imap(context):
                 self._mail_access.append(service)
 
-    async def _start_http(self, address: HostPort) -> None:
-        import uvicorn
-
-        from mailsink.web.app import create_app  # the HTTP stack is only imported when served
+    def _start_metrics(self) -> None:
+        from mailsink.metrics import SinkMetrics  # prometheus-client only when asked for
 
         assert self.context is not None
-        app = create_app(self.context)
+        if self.config.metrics and self.config.listen is None:
+            raise ValueError("--metrics serves /metrics on the HTTP listener: it needs --listen")
+        self.context.metrics = SinkMetrics(self.context)
+
+    async def _serve_http(self, app: ASGIApp, address: HostPort, kind: str) -> None:
+        import uvicorn
+
+        assert self.context is not None
         config = uvicorn.Config(
             app,
             lifespan="off",
@@ -131,10 +158,11 @@ class Server:
         server.lifespan = config.lifespan_class(config)
         sock = bind_tcp(address)
         await server.startup(sockets=[sock])
-        self._http, self._http_socket = server, sock
-        self._http_ticker = asyncio.create_task(server.main_loop())
+        self._http_servers.append(
+            RunningHttp(server, sock, asyncio.create_task(server.main_loop()))
+        )
         host, port = sock.getsockname()[:2]
-        self.context.listeners.append(ListenAddress("HTTP", host, port))
+        self.context.listeners.append(ListenAddress(kind, host, port))
 
     def _start_retention(self) -> None:
         assert self.context is not None
@@ -195,17 +223,20 @@ class Server:
         for service in self._mail_access:
             await service.stop()
         self._mail_access = []
-        if self._http is not None:
-            self._http.should_exit = True
-            if self._http_ticker is not None:
-                await self._http_ticker
-            await self._http.shutdown(sockets=[self._http_socket] if self._http_socket else None)
+        if self._webhooks is not None:
+            await self._webhooks.close()
+        for running in self._http_servers:
+            running.server.should_exit = True
+            await running.ticker
+            await running.server.shutdown(sockets=[running.socket])
+        self._http_servers = []
         if self.context is not None:
             self.context.checks.close()
             self.context.store.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
-        self._smtp = self._http = self._http_ticker = self._retention = self._auto_relay = None
+        self._smtp = self._retention = self._auto_relay = None
+        self._webhooks = None
         self._scratch = None
 
 

@@ -239,7 +239,14 @@ def _config_from(store: str, http: bool, options: dict[str, Any]) -> Config:
         "store": store,
         **options,
     }
-    for name in ("smtp", "smtps", "listen", "spamassassin", *MAIL_ACCESS_LISTENERS):
+    for name in (
+        "smtp",
+        "smtps",
+        "listen",
+        "spamassassin",
+        "metrics_listen",
+        *MAIL_ACCESS_LISTENERS,
+    ):
         if isinstance(values.get(name), str):
             values[name] = parse_host_port(values[name])
         elif values.get(name) is True and name in MAIL_ACCESS_LISTENERS:  # a free port

@@ -17,6 +17,7 @@ from mailsink.config import HostPort
 from mailsink.context import ListenAddress, SinkContext
 from mailsink.smtp.auth import Credentials
 from mailsink.smtp.session import SessionPool, SmtpSession
+from mailsink.stats import Refusal
 from mailsink.tls import configured_context, implicit_context
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class _TooManyConnections(asyncio.Protocol):
         self._pool.report(
             transport.get_extra_info("peername"),
             f"connection refused: already {limit} connections",
+            Refusal.TOO_MANY_CONNECTIONS,
         )
         hostname = self._pool.context.config.smtp_hostname
         transport.write(f"421 4.7.0 {hostname} Error: too many connections\r\n".encode())

@@ -279,7 +279,7 @@ def test_v1_events_stream_each_new_message_as_server_sent_events(
 
 def until_streaming(sink: MailSink, stream: str) -> None:
     """Block until the app's stream has a client registered (so no new message is missed)."""
-    app = sink._server._http.config.app  # type: ignore[union-attr]
+    app = sink._server._http_servers[0].server.config.app
     pause = threading.Event()
     for _ in range(3000):
         broadcaster = getattr(app.state, stream, None)

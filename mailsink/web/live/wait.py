@@ -24,9 +24,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mailsink.events import Change, ChangeHub, ChangeKind
+from mailsink.message.summary_json import summary_json
 from mailsink.store.base import Store, StoredMessage
 from mailsink.store.search import SearchQuery, narrowed_to_mailbox, parse_search_query
-from mailsink.web.mailpit.summary_json import summary_json
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import error_response, json_response
 from mailsink.web.search_params import mailbox_param

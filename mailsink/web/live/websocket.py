@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
 from mailsink.mailboxes.names import is_mailbox_name
+from mailsink.message.summary_json import summary_json
 from mailsink.store.search import mailbox_query
 from mailsink.version import __version__
 from mailsink.web.live.broadcast import (
@@ -32,7 +33,6 @@ from mailsink.web.live.broadcast import (
     refuse_foreign_origin,
     serve_websocket,
 )
-from mailsink.web.mailpit.summary_json import summary_json
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import go_json
 

@@ -18,10 +18,10 @@ from email.utils import format_datetime
 from typing import Any
 
 from mailsink.message.envelope import Envelope
+from mailsink.message.go_time import go_time
 from mailsink.message.headers import HeaderMap
 from mailsink.message.mime import MimePart, parse_message
 from mailsink.store.base import StoredMessage
-from mailsink.web.responses import go_time
 
 JSONObject = dict[str, Any]
 

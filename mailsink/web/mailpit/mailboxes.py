@@ -13,9 +13,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mailsink.message.go_time import go_time
 from mailsink.store.base import MailboxStatus
 from mailsink.web.request_context import sink_context
-from mailsink.web.responses import go_time, json_response
+from mailsink.web.responses import json_response
 
 
 def list_mailboxes(request: Request) -> Response:

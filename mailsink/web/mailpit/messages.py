@@ -8,14 +8,17 @@ to a thread. A `BadRequest` raised anywhere becomes a 400 with its text (see `ap
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mailsink.context import SinkContext
+from mailsink.message.summary_json import JSONObject, summary_json
+from mailsink.store.base import MailboxCounts, StoredMessage
 from mailsink.store.search import SearchQuery, mailbox_query, narrowed_to_mailbox
-from mailsink.web.mailpit.summary_json import messages_list_json
 from mailsink.web.request_body import (
     BadRequest,
     bool_field,
@@ -30,6 +33,26 @@ from mailsink.web.search_params import mailbox_param, search_query
 DEFAULT_LIMIT = 50
 LARGEST_OFFSET = 2**62  # beyond any mailbox, and still a valid SQLite integer
 NO_QUERY_TEXT = "Error: no search query"
+
+
+def messages_list_json(
+    mailbox: MailboxCounts,
+    matched: MailboxCounts,
+    start: int,
+    tags: Iterable[str],
+    messages: list[StoredMessage],
+) -> JSONObject:
+    """The list envelope of `GET /api/v1/messages` and `/search`, with the legacy `count`."""
+    return {
+        "total": mailbox.total,
+        "unread": mailbox.unread,
+        "count": len(messages),
+        "messages_count": matched.total,
+        "messages_unread": matched.unread,
+        "start": start,
+        "tags": list(tags),
+        "messages": [summary_json(m) for m in messages],
+    }
 
 
 def int_param(params: QueryParams, name: str, default: int) -> int:
