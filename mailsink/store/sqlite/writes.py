@@ -233,7 +233,7 @@ def prune(
     """Retention among all messages, or those of `mailbox`."""
     doomed: list[tuple[str, int, str]] = []
     within, params = ("mailbox = ?", [mailbox]) if mailbox is not None else ("1", [])
-    kept_condition, kept_params = within, params
+    kept_condition, kept_params = within, list[object](params)
     if older_than is not None:
         bound = to_unix_ms(older_than)
         doomed += db.execute(
