@@ -140,3 +140,14 @@ def test_client_choice_is_off_with_the_flag_or_a_rules_file() -> None:
     header = b"X-Mailsink-Mailbox: team-c\r\n\r\nbody"
     assert MailboxRouter(client_choice=False).route(envelope("a@x"), header) == ("default",)
     assert router(TWO_TEAMS).route(envelope("a@x"), header) == ("default",)
+
+
+def test_one_line_gives_every_auth_user_or_plus_tag_a_mailbox() -> None:
+    by_user = router('rule = [{auth_user = "*", mailbox = "{user}"}]')
+    by_tag = router("rule = [{rcpt_regex = '\\+([^@]+)@', mailbox = '{1}'}]")
+    assert by_user.route(envelope("a@x", auth_user="team-7"), RAW) == ("team-7",)
+    assert by_tag.route(envelope("me+signup@x", "me+reset@x", "me@x"), RAW) == (
+        "signup",
+        "reset",
+        "default",
+    )
