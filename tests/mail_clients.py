@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+import smtplib
 import socket
 import ssl
-from datetime import UTC, datetime
 
-from mailsink import MailSink
-from mailsink.message.envelope import Envelope, Recipient
-from mailsink.message.ids import new_message_id
-from mailsink.message.summary import summarize
-from mailsink.store.base import NewMessage, StoredMessage
+from mailsink import CapturedMessage, MailSink
 
 TIMEOUT = 30.0
 
@@ -58,13 +54,10 @@ class LineClient:
         self.sock.close()
 
 
-def file_into(sink: MailSink, mailbox: str, raw: bytes) -> StoredMessage:
-    """Store `raw` in `mailbox` as ingest would once routing rules file mail there."""
-    envelope = Envelope(
-        "sender@example.com",
-        (Recipient("team@example.com"),),
-        datetime.now(UTC),
-        mailbox=mailbox,
-    )
-    message = NewMessage(new_message_id(), raw, envelope, summarize(raw, envelope))
-    return sink.context.store.add(message).result(TIMEOUT)
+def file_into(sink: MailSink, mailbox: str, raw: bytes) -> CapturedMessage:
+    """Send `raw` over SMTP into `mailbox`, by AUTH as `mailbox:NAME` (the bytes stay as they
+    are), and return it once stored."""
+    with smtplib.SMTP(sink.host, sink.port, timeout=TIMEOUT) as client:
+        client.login(f"mailbox:{mailbox}", "any password")
+        client.sendmail("sender@example.com", ["team@example.com"], raw)
+    return sink.mailbox(mailbox).wait_for_one(where=lambda message: message.raw == raw)

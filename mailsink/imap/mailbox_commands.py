@@ -28,12 +28,16 @@ class MailboxCommands:
         self._context = context
         self._store = context.store
         self._stream = stream
-        self.user = ""  # set at login
+        self.own_mailbox = ""  # the login's mailbox (INBOX), set at login
         self.selected: SelectedMailbox | None = None
 
     def _open(self) -> SelectedMailbox:
         assert self.selected is not None
         return self.selected
+
+    async def log_in(self, user: str) -> None:
+        """Find the login's own mailbox, the one INBOX shows."""
+        self.own_mailbox = await asyncio.to_thread(login_mailbox, self._store, user)
 
     def updates(self) -> bytes:
         """Changes to report at NOOP or CHECK (nothing when no mailbox is open)."""
@@ -41,7 +45,7 @@ class MailboxCommands:
 
     async def _folders(self) -> dict[str, str]:
         """Folder name → mailbox: INBOX is the login's mailbox, the others keep their names."""
-        own = login_mailbox(self.user)
+        own = self.own_mailbox
         names = await asyncio.to_thread(mailbox_names, self._store)
         folders = {"INBOX": own}
         folders.update((name, name) for name in names if name != own and name.upper() != "INBOX")
@@ -51,7 +55,7 @@ class MailboxCommands:
         """The folder name as answered and the mailbox it shows."""
         name = text_of(token)
         if name.upper() == "INBOX":  # no need to list every mailbox for the common case
-            return "INBOX", login_mailbox(self.user)
+            return "INBOX", self.own_mailbox
         folders = await self._folders()
         if name not in folders:
             raise CommandRefused(f"[NONEXISTENT] no mailbox named {name[:100]!r}")

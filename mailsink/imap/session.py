@@ -256,6 +256,6 @@ class ImapSession:
     async def _log_in(self, user: str, password: str) -> str:
         if not await self._policy.check(user, password):
             raise CommandRefused(f"[AUTHENTICATIONFAILED] {self._policy.refusal}")
-        self._mailbox.user = user
+        await self._mailbox.log_in(user)
         self._authenticated = True
         return f"OK [CAPABILITY {self._capabilities()}] logged in"

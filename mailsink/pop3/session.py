@@ -125,8 +125,9 @@ class Pop3Session:
             raise Pop3Error("PASS must follow USER")
         if not await self._policy.check(user, argument):
             raise Pop3Error(f"[AUTH] {self._policy.refusal}")
+        store = self._context.store
         messages = await asyncio.to_thread(
-            mailbox_messages, self._context.store, login_mailbox(user)
+            lambda: mailbox_messages(store, login_mailbox(store, user))
         )
         self._maildrop = Maildrop(messages)
         self.state = Pop3State.TRANSACTION

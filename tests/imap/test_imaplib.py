@@ -24,9 +24,9 @@ MULTIPART = (
 )
 
 
-def imap(sink: MailSink, mailbox: str | None = "INBOX") -> imaplib.IMAP4:
+def imap(sink: MailSink, mailbox: str | None = "INBOX", user: str = "anyone") -> imaplib.IMAP4:
     client = imaplib.IMAP4("127.0.0.1", sink.imap_port, timeout=TIMEOUT)
-    client.login("anyone", "any password")
+    client.login(user, "any password")
     if mailbox is not None:
         client.select(mailbox)
     return client
@@ -172,6 +172,19 @@ def test_other_mailboxes_are_folders(sink: MailSink) -> None:
     assert data[0][1] == b"Subject: for the team\r\n\r\ny\r\n"  # type: ignore[index]
     assert client.select("INBOX") == ("OK", [b"1"])
     assert client.select("nowhere") == ("NO", [b"[NONEXISTENT] no mailbox named 'nowhere'"])
+    client.logout()
+
+
+def test_inbox_is_the_mailbox_the_login_names(sink: MailSink) -> None:
+    send_over_smtp(sink, b"Subject: mine\r\n\r\nx\r\n")
+    sink.wait_for_one()
+    file_into(sink, "team", b"Subject: for the team\r\n\r\ny\r\n")
+    client = imap(sink, mailbox=None, user="mailbox:team")
+    _, folders = client.list()
+    assert folders == [b'(\\HasNoChildren) "/" "INBOX"', b'(\\HasNoChildren) "/" "default"']
+    assert client.select("INBOX") == ("OK", [b"1"])
+    _, data = client.fetch("1", "(BODY.PEEK[])")
+    assert data[0][1] == b"Subject: for the team\r\n\r\ny\r\n"  # type: ignore[index]
     client.logout()
 
 

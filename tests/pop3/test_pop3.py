@@ -15,7 +15,7 @@ from mailsink.config import HostPort
 from mailsink.events import ChangeKind
 from mailsink.mailaccess.login import LoginPolicy
 from tests.builders import send_over_smtp
-from tests.mail_clients import TIMEOUT, LineClient, unverified_tls
+from tests.mail_clients import TIMEOUT, LineClient, file_into, unverified_tls
 
 MESSAGE = (
     b"From: App <app@example.com>\r\nTo: you@example.com\r\nSubject: hello\r\n\r\n"
@@ -23,9 +23,9 @@ MESSAGE = (
 )
 
 
-def pop3(sink: MailSink) -> poplib.POP3:
+def pop3(sink: MailSink, user: str = "anyone") -> poplib.POP3:
     client = poplib.POP3("127.0.0.1", sink.pop3_port, timeout=TIMEOUT)
-    client.user("anyone")
+    client.user(user)
     client.pass_("any password")
     return client
 
@@ -37,6 +37,20 @@ def test_retr_gives_back_the_stored_bytes(sink: MailSink) -> None:
     _, lines, octets = client.retr(1)
     assert b"\r\n".join(lines) + b"\r\n" == MESSAGE
     assert octets >= len(MESSAGE)
+    client.quit()
+
+
+@pytest.mark.parametrize("user", ["team", "mailbox:team"])
+def test_a_login_named_like_a_mailbox_sees_that_mailbox(sink: MailSink, user: str) -> None:
+    send_over_smtp(sink, b"Subject: for everyone\r\n\r\nx\r\n")
+    sink.wait_for_one()
+    team = file_into(sink, "team", b"Subject: for the team\r\n\r\ny\r\n")
+    client = pop3(sink, user)
+    assert client.uidl()[1] == [f"1 {team.id}".encode()]
+    client.quit()
+    client = pop3(sink, "someone-else")  # no such mailbox: the default one
+    assert b"for everyone" in b"\r\n".join(client.retr(1)[1])
+    assert client.stat()[0] == 1
     client.quit()
 
 
