@@ -106,7 +106,8 @@ class Bench:
         return rows
 
     def check_stored(self, server: RunningServer, expected: int, load_name: str) -> None:
-        """Every acknowledged message must be listed right away (CONTRACT §2)."""
+        """Every acknowledged message must be listed right away (docs/interface.md, Visible and
+        durable when acknowledged)."""
         assert server.http_url is not None
         api = stored.ApiClient(server.http_url)
         try:

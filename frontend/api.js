@@ -39,26 +39,42 @@ async function request(method, path, { params, body, as = "json", signal } = {})
   return response.text();
 }
 
+// `mailbox`: the mailbox shown ("" or undefined: every mailbox); sent as `?mailbox=` when set.
+const inMailbox = (mailbox, params = {}) => (mailbox ? { ...params, mailbox } : params);
+
 export const api = {
   /** One page of the inbox, or of a search when `query` is non-empty. */
-  list(query, start, limit, signal) {
+  list(query, start, limit, signal, mailbox) {
     return query
-      ? request("GET", "api/v1/search", { params: { query, start, limit }, signal })
-      : request("GET", "api/v1/messages", { params: { start, limit }, signal });
+      ? request("GET", "api/v1/search", { params: inMailbox(mailbox, { query, start, limit }), signal })
+      : request("GET", "api/v1/messages", { params: inMailbox(mailbox, { start, limit }), signal });
   },
+  mailboxes: () => request("GET", "api/v1/mailboxes"),
   message: (id) => request("GET", messagePath(id)),
   headers: (id) => request("GET", messagePath(id, "/headers")),
   mime: (id) => request("GET", messagePath(id, "/mime")),
   raw: (id) => request("GET", messagePath(id, "/raw"), { as: "text" }),
   webui: () => request("GET", "api/v1/webui"),
+  htmlCheck: (id) => request("GET", messagePath(id, "/html-check")),
+  linkCheck: (id, follow) => request("GET", messagePath(id, "/link-check"), { params: { follow } }),
+  spamCheck: (id) => request("GET", messagePath(id, "/sa-check")),
+  authCheck: (id) => request("GET", messagePath(id, "/auth-check")),
+  deliverability: (id) => request("GET", messagePath(id, "/deliverability-check")),
   setRead: (ids, read) =>
     request("PUT", "api/v1/messages", { body: { IDs: ids, Read: read }, as: "text" }),
-  setReadAll: (read) => request("PUT", "api/v1/messages", { body: { Read: read }, as: "text" }),
-  setReadSearch: (query, read) =>
-    request("PUT", "api/v1/messages", { body: { Search: query, Read: read }, as: "text" }),
+  setReadAll: (read, mailbox) =>
+    request("PUT", "api/v1/messages", { params: inMailbox(mailbox), body: { Read: read }, as: "text" }),
+  setReadSearch: (query, read, mailbox) =>
+    request("PUT", "api/v1/messages", {
+      params: inMailbox(mailbox),
+      body: { Search: query, Read: read },
+      as: "text",
+    }),
   remove: (ids) => request("DELETE", "api/v1/messages", { body: { IDs: ids }, as: "text" }),
-  removeAll: () => request("DELETE", "api/v1/messages", { as: "text" }),
-  removeSearch: (query) => request("DELETE", "api/v1/search", { params: { query }, as: "text" }),
+  removeAll: (mailbox) =>
+    request("DELETE", "api/v1/messages", { params: inMailbox(mailbox), as: "text" }),
+  removeSearch: (query, mailbox) =>
+    request("DELETE", "api/v1/search", { params: inMailbox(mailbox, { query }), as: "text" }),
   setTags: (ids, tags) => request("PUT", "api/v1/tags", { body: { IDs: ids, Tags: tags }, as: "text" }),
   release: (id, to) => request("POST", messagePath(id, "/release"), { body: { To: to }, as: "text" }),
 };

@@ -9,6 +9,7 @@ import { connectEvents } from "./events.js";
 import { plural } from "./format.js";
 import { Inbox } from "./inbox.js";
 import { bindKeys } from "./keyboard.js";
+import { MailboxSwitcher } from "./mailboxes.js";
 import { MessageView } from "./message.js";
 import { navigate, parseRoute, routeHash } from "./router.js";
 import { initTheme } from "./theme.js";
@@ -39,11 +40,15 @@ const view = new MessageView($("message-pane"), $("message-placeholder"), {
 });
 
 const errors = new SmtpErrors();
+const switcher = new MailboxSwitcher($("mailbox-bar"), (mailbox) =>
+  go({ mailbox, query: route.query }),
+);
 
 // ---- routing --------------------------------------------------------------------------
 
+/** Go to `next`; the mailbox shown stays unless `next` names another. */
 function go(next, options) {
-  navigate(next, options);
+  navigate({ mailbox: route.mailbox, ...next }, options);
   apply(parseRoute());
 }
 
@@ -53,7 +58,8 @@ function apply(next) {
   const search = $("search-input");
   if (document.activeElement !== search) search.value = route.query;
   inbox.openId = route.messageId;
-  inbox.show(route.query);
+  inbox.show(route.query, route.mailbox);
+  switcher.show(route.mailbox);
   $("layout").classList.toggle("reading", Boolean(route.messageId));
   if (route.messageId) {
     if (view.currentId !== route.messageId) {
@@ -87,7 +93,7 @@ $("search-form").addEventListener("submit", (event) => {
 
 function updateChrome() {
   $("list-count").textContent = inbox.countText();
-  showUnread(inbox.mailboxUnread, settings.label);
+  showUnread(inbox.mailboxUnread, settings.label); // of the mailbox shown, or of all
   const checked = inbox.checked.size;
   $("selection-actions").hidden = checked === 0;
   $("all-actions").hidden = checked > 0;
@@ -138,12 +144,16 @@ async function removeChecked() {
 }
 
 async function removeAll() {
-  const query = route.query;
+  const { query, mailbox } = route;
+  const where = mailbox ? ` in mailbox “${mailbox}”` : "";
   const text = query
-    ? `Delete all ${plural(inbox.total, "message")} matching “${query}”?`
-    : `Delete all ${plural(inbox.total, "message")}? This cannot be undone.`;
+    ? `Delete all ${plural(inbox.total, "message")}${where} matching “${query}”?`
+    : `Delete all ${plural(inbox.total, "message")}${where}? This cannot be undone.`;
   if (!(await confirmAction(query ? "Delete results" : "Delete all messages", text, "Delete"))) return;
-  await run(() => (query ? api.removeSearch(query) : api.removeAll()), "Could not delete");
+  await run(
+    () => (query ? api.removeSearch(query, mailbox) : api.removeAll(mailbox)),
+    "Could not delete",
+  );
   inbox.scheduleRefresh();
   if (route.messageId) go({ query }, { replace: true });
 }
@@ -155,8 +165,11 @@ async function markChecked(read) {
 }
 
 async function markAllRead() {
-  const query = route.query;
-  await run(() => (query ? api.setReadSearch(query, true) : api.setReadAll(true)), "Could not mark read");
+  const { query, mailbox } = route;
+  await run(
+    () => (query ? api.setReadSearch(query, true, mailbox) : api.setReadAll(true, mailbox)),
+    "Could not mark read",
+  );
   inbox.scheduleRefresh(); // a bulk change is announced by `stats` only
 }
 
@@ -242,8 +255,9 @@ connectEvents(
       case "prune":
         inbox.scheduleRefresh();
         break;
-      case "stats":
-        inbox.mailboxUnread = data.Unread;
+      case "stats": // counts changed: of every mailbox, so the switcher asks for its own
+        if (!route.mailbox) inbox.mailboxUnread = data.Unread;
+        switcher.refresh();
         updateChrome();
         break;
       case "error":
@@ -265,6 +279,7 @@ connectEvents(
 // ---- start ----------------------------------------------------------------------------
 
 initTheme($("theme-button"));
+switcher.refresh();
 api.webui().then(
   (info) => {
     settings.label = info.Label || "";

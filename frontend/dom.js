@@ -1,5 +1,5 @@
 // Building DOM nodes from data. Message data only ever becomes text nodes or attribute values
-// here: nothing in this UI assigns innerHTML (CONTRACT §7).
+// here: nothing in this UI assigns innerHTML (docs/interface.md, Security defaults).
 
 /**
  * el("a", {class: "x", href: url, text: "label", onclick: fn}, child, "text child")

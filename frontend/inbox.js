@@ -31,6 +31,7 @@ export class Inbox {
     this.onError = onError;
 
     this.query = "";
+    this.mailbox = ""; // the mailbox shown; "" = every mailbox
     this.total = 0;
     this.unread = 0; // in this view
     this.mailboxUnread = 0; // in the whole mailbox (title and favicon)
@@ -63,10 +64,11 @@ export class Inbox {
     if (value > 0) this.rowHeight = value;
   }
 
-  /** Show the inbox (empty query) or a search, from the first row. */
-  show(query) {
-    if (query === this.query && this.loaded) return;
+  /** Show the inbox (empty query) or a search, of one mailbox or all, from the first row. */
+  show(query, mailbox = "") {
+    if (query === this.query && mailbox === this.mailbox && this.loaded) return;
     this.query = query;
+    this.mailbox = mailbox;
     this.loaded = false;
     this.checked.clear();
     this.selectedId = this.openId;
@@ -110,7 +112,7 @@ export class Inbox {
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
     try {
-      const result = await api.list(this.query, page * PAGE_SIZE, PAGE_SIZE);
+      const result = await api.list(this.query, page * PAGE_SIZE, PAGE_SIZE, undefined, this.mailbox);
       if (version !== this.version) return;
       this.accept(result, page * PAGE_SIZE);
     } catch (error) {
@@ -172,7 +174,7 @@ export class Inbox {
     }
     try {
       const results = await Promise.all(
-        pages.map((page) => api.list(this.query, page * PAGE_SIZE, PAGE_SIZE)),
+        pages.map((page) => api.list(this.query, page * PAGE_SIZE, PAGE_SIZE, undefined, this.mailbox)),
       );
       if (version !== this.version) return;
       this.rows.clear();
@@ -225,6 +227,7 @@ export class Inbox {
   // ---- live events --------------------------------------------------------------------
 
   messageAdded(summary) {
+    if (this.mailbox && summary.Mailbox !== this.mailbox) return; // another mailbox's
     if (this.query) {
       this.scheduleRefresh();
       return;

@@ -1,5 +1,5 @@
 // The message view: header, actions and the tabbed panels (HTML, Text, Headers, Raw, MIME,
-// Attachments, Envelope, Warnings). The HTML body is never put into this page: it is shown by
+// Attachments, Envelope, Warnings, and the checks of checks.js). The HTML body is never put into this page: it is shown by
 // an <iframe sandbox> whose src is the server's /view/{ID}.html, which carries a strict CSP.
 
 import { api, messagePath, url } from "./api.js";
@@ -15,8 +15,17 @@ import {
   textPanel,
   warningsPanel,
 } from "./panels.js";
+import {
+  authPanel,
+  CHECK_TABS,
+  checkPanel,
+  compatibilityPanel,
+  deliverabilityPanel,
+  linksPanel,
+  spamPanel,
+} from "./checks.js";
 
-const TABS = ["HTML", "Text", "Headers", "Raw", "MIME", "Attachments", "Envelope", "Warnings"];
+const TABS = ["HTML", "Text", "Headers", "Raw", "MIME", "Attachments", "Envelope", "Warnings", ...CHECK_TABS];
 const PREVIEW_WIDTHS = { Phone: "375px", Tablet: "768px", Desktop: "100%" };
 const REMOTE_CONTENT = /(?:\b(?:src|background|srcset|poster)\s*=\s*["']?\s*|url\(\s*["']?\s*)(?:https?:)?\/\//i;
 const TAB_KEY = "mailsink.tab";
@@ -233,6 +242,17 @@ export class MessageView {
         return attachmentsPanel(message);
       case "Envelope":
         return envelopePanel(message.Envelope);
+      case "Compatibility":
+        if (!message.HTML) return emptyNote("This message has no HTML part to check.");
+        return lazy(() => checkPanel(() => api.htmlCheck(id), compatibilityPanel));
+      case "Links":
+        return linksPanel(id);
+      case "Spam":
+        return lazy(() => checkPanel(() => api.spamCheck(id), spamPanel));
+      case "Auth":
+        return lazy(() => checkPanel(() => api.authCheck(id), authPanel));
+      case "Deliverability":
+        return lazy(() => checkPanel(() => api.deliverability(id), deliverabilityPanel));
       default:
         return warningsPanel(message.Warnings);
     }

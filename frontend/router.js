@@ -1,18 +1,26 @@
-// Client-side routes live in the URL's hash, so the server needs no rewrite rules and a search
-// or a message can be bookmarked: #/ (inbox), #/search?q=…, #/message/ID, #/message/ID?q=….
+// Client-side routes live in the URL's hash, so the server needs no rewrite rules and a search,
+// a mailbox or a message can be bookmarked: #/ (inbox), #/search?q=…, #/message/ID,
+// #/message/ID?q=…; `mb=NAME` in any of them shows mailbox NAME only (#/?mb=team-a).
 
 export function parseRoute(hash = location.hash) {
   const text = hash.replace(/^#\/?/, "");
   const [path, queryString = ""] = text.split("?", 2);
-  const query = new URLSearchParams(queryString).get("q")?.trim() || "";
+  const params = new URLSearchParams(queryString);
+  const query = params.get("q")?.trim() || "";
+  const mailbox = params.get("mb")?.trim() || "";
   const match = /^message\/([^/]+)$/.exec(path);
-  return { messageId: match ? decodeURIComponent(match[1]) : null, query };
+  return { messageId: match ? decodeURIComponent(match[1]) : null, query, mailbox };
 }
 
-export function routeHash({ messageId = null, query = "" }) {
-  const params = query ? `?${new URLSearchParams({ q: query })}` : "";
-  if (messageId) return `#/message/${encodeURIComponent(messageId)}${params}`;
-  return query ? `#/search${params}` : "#/";
+export function routeHash({ messageId = null, query = "", mailbox = "" }) {
+  const params = new URLSearchParams();
+  if (query) params.set("q", query);
+  if (mailbox) params.set("mb", mailbox);
+  const text = params.toString();
+  const suffix = text ? `?${text}` : "";
+  if (messageId) return `#/message/${encodeURIComponent(messageId)}${suffix}`;
+  if (query) return `#/search${suffix}`;
+  return mailbox ? `#/${suffix}` : "#/";
 }
 
 export function navigate(route, { replace = false } = {}) {

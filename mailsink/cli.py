@@ -2,7 +2,10 @@
 
 Every option is a flag and an environment variable (`--smtp-auth-file` ⇔
 `MAILSINK_SMTP_AUTH_FILE`); flags win. Booleans take 1/true/yes or 0/false/no; repeatable
-options take a comma-separated list.
+options take a comma-separated list. A first argument that names a command
+(`mailsink sendmail …`, `ingest`, `dump`) runs that command instead (`mailsink.commands`); their
+options read their own variables (`MAILSINK_INGEST_DATABASE`), so a server's environment never
+redirects them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from mailsink.config import (
     parse_database,
     parse_duration,
     parse_host_port,
+    parse_http_url,
     parse_webroot,
 )
 from mailsink.version import __version__
@@ -71,10 +75,23 @@ class Option:
     parse: Callable[[str], Any] = str
     boolean: bool = False
     metavar: str | None = None
+    env_prefix: str = "MAILSINK_"
+    repeatable: bool = False  # the flag may be given again; values join as a list would
 
     @property
     def env(self) -> str:
-        return "MAILSINK_" + self.flag.removeprefix("--").replace("-", "_").upper()
+        return self.env_prefix + self.flag.removeprefix("--").replace("-", "_").upper()
+
+
+def parse_url_list(text: str) -> tuple[str, ...]:
+    return tuple(parse_http_url(url) for url in parse_list(text))
+
+
+def parse_rate(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise ValueError(f"expected a number of 0 or more, got {text!r}")
+    return value
 
 
 def parse_store(text: str) -> str:
@@ -250,6 +267,106 @@ OPTIONS = (
         Path,
         metavar="PATH",
     ),
+    *(
+        option
+        for name, what, upgrade in (
+            ("pop3", "POP3", "STLS"),
+            ("imap", "read-only IMAP", "STARTTLS"),
+        )
+        for option in (
+            Option(
+                f"--{name}",
+                name,
+                f"{what} listener, offering {upgrade} when --smtp-tls-cert is set",
+                parse_host_port,
+                metavar="HOST:PORT",
+            ),
+            Option(
+                f"--{name}s",
+                f"{name}s",
+                f"implicit-TLS {name.upper()} listener (the --smtp-tls-cert certificate,"
+                " else a self-signed one)",
+                parse_host_port,
+                metavar="HOST:PORT",
+            ),
+            Option(
+                f"--{name}-auth-file",
+                f"{name}_auth_file",
+                "check logins against this htpasswd-style file (without it any login is"
+                " accepted, and only on loopback addresses)",
+                Path,
+                metavar="PATH",
+            ),
+        )
+    ),
+    Option(
+        "--enable-link-check",
+        "enable_link_check",
+        "let the link check request a message's links (HEAD, timeouts, size cap, no cookies)",
+        boolean=True,
+    ),
+    Option(
+        "--link-check-allow-private",
+        "link_check_allow_private",
+        "let the link check reach loopback, private and link-local addresses",
+        boolean=True,
+    ),
+    Option(
+        "--spamassassin",
+        "spamassassin",
+        "score messages with the SpamAssassin spamd at this address",
+        parse_host_port,
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "--dns-override",
+        "dns_override",
+        "DNS records (NAME TYPE VALUE lines) that the checks use before real DNS",
+        Path,
+        metavar="FILE",
+    ),
+    Option(
+        "--webhook-url",
+        "webhook_urls",
+        "POST each new message's summary (JSON) to this URL; repeatable, or comma-separated",
+        parse_url_list,
+        metavar="URL",
+        repeatable=True,
+    ),
+    Option(
+        "--webhook-limit",
+        "webhook_limit",
+        "most webhook POSTs a second to each URL; faster mail is coalesced (0 = no limit)",
+        parse_rate,
+        metavar="N",
+    ),
+    Option(
+        "--metrics",
+        "metrics",
+        "serve Prometheus metrics at /metrics on the HTTP listener",
+        boolean=True,
+    ),
+    Option(
+        "--metrics-listen",
+        "metrics_listen",
+        "serve Prometheus metrics at /metrics on a listener of their own",
+        parse_host_port,
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "--mailbox-rules",
+        "mailbox_rules",
+        "TOML file of rules that file mail into named mailboxes (see README, Mailboxes)",
+        Path,
+        metavar="PATH",
+    ),
+    Option(
+        "--mailbox-from-client",
+        "mailbox_from_client",
+        "without --mailbox-rules, let a client pick the mailbox with an X-Mailsink-Mailbox"
+        " header or AUTH as mailbox:NAME",
+        boolean=True,
+    ),
     Option("--log-level", "log_level", "debug, info, warning or error", str.lower, metavar="LEVEL"),
 )
 
@@ -264,34 +381,57 @@ def describe_default(value: object) -> str:
     return str(value)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    defaults = Config()
-    parser = argparse.ArgumentParser(
-        prog="mailsink",
-        description="A local SMTP test sink: accepts all mail, delivers none, shows it all.",
-        epilog="Booleans take 1/true/yes or 0/false/no in the environment; flags win over it."
-        " `mailsink db upgrade --database PATH|URL` brings a database's schema up to date.",
-    )
-    parser.add_argument("--version", action="version", version=f"mailsink {__version__}")
-    for option in OPTIONS:
+COMMANDS_HELP = (
+    "commands: mailsink sendmail (a sendmail for PHP, cron, git send-email), mailsink ingest"
+    " (import .eml, mbox, Maildir), mailsink dump (export as .eml or mbox), mailsink db upgrade"
+    " (migrate a database's schema before upgrading nodes); each has --help."
+)
+ENVIRONMENT_HELP = "Booleans take 1/true/yes or 0/false/no in the environment; flags win over it."
+
+
+def add_options(
+    parser: argparse.ArgumentParser,
+    options: Sequence[Option],
+    defaults: object,
+    *,
+    plain_switches: bool = False,
+) -> None:
+    """Add `options` to `parser`, each help text ending with its default (the attribute of
+    `defaults` named by the option's field) and its environment variable. Booleans take an
+    optional value (`--smtp-strict=no`), or with `plain_switches` none, for a command whose
+    positional arguments would otherwise be read as that value."""
+    for option in options:
         shown = describe_default(getattr(defaults, option.field))
         text = f"{option.help} (default: {shown}; env {option.env})"
-        if option.boolean:
+        if option.boolean and plain_switches:
+            parser.add_argument(
+                option.flag, dest=option.field, action="store_const", const="true", help=text
+            )
+        elif option.boolean:
             parser.add_argument(
                 option.flag, dest=option.field, nargs="?", const="true", metavar="BOOL", help=text
             )
+        elif option.repeatable:
+            parser.add_argument(
+                option.flag, dest=option.field, action="append", metavar=option.metavar, help=text
+            )
         else:
             parser.add_argument(option.flag, dest=option.field, metavar=option.metavar, help=text)
-    return parser
 
 
-def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
-    """Flags, then environment, then defaults; raises SystemExit with a one-line error."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def read_options(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    options: Sequence[Option],
+    environ: dict[str, str],
+) -> dict[str, Any]:
+    """The values given for `options`, by flag or else by environment variable (absent ones
+    left out); a value that does not parse stops the program with a one-line error."""
     values: dict[str, Any] = {}
-    for option in OPTIONS:
+    for option in options:
         text = getattr(args, option.field)
+        if isinstance(text, list):  # a repeatable flag given more than once
+            text = ",".join(text)
         source = option.flag
         if text is None and option.env in environ:
             text, source = environ[option.env], option.env
@@ -302,6 +442,24 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
             values[option.field] = parse(text)
         except ValueError as exc:
             parser.error(f"{source}: {exc}")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailsink",
+        description="A local SMTP test sink: accepts all mail, delivers none, shows it all.",
+        epilog=f"{ENVIRONMENT_HELP} {COMMANDS_HELP}",
+    )
+    parser.add_argument("--version", action="version", version=f"mailsink {__version__}")
+    add_options(parser, OPTIONS, Config())
+    return parser
+
+
+def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
+    """Flags, then environment, then defaults; raises SystemExit with a one-line error."""
+    parser = build_parser()
+    values = read_options(parser, parser.parse_args(argv), OPTIONS, environ)
     if values.get("store") == "memory" and "database" in values:
         parser.error("--store memory and --database contradict each other: choose one")
     if "smtp_tls_key" in values and values.get("smtp_tls_cert") in (None, "auto"):
@@ -310,6 +468,17 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
         parser.error("--smtp-tls-cert PATH needs --smtp-tls-key PATH")
     if values.get("smtp_require_starttls") and "smtp_tls_cert" not in values:
         parser.error("--smtp-require-starttls needs --smtp-tls-cert")
+    if values.get("link_check_allow_private") and not values.get("enable_link_check"):
+        parser.error("--link-check-allow-private needs --enable-link-check")
+    if "dns_override" in values:
+        _check_dns_override(parser, values["dns_override"])
+    if "mailbox_rules" in values:
+        from mailsink.mailboxes.rules import load_mailbox_rules
+
+        try:
+            load_mailbox_rules(values["mailbox_rules"])  # a bad file stops us here, in one line
+        except ValueError as exc:
+            parser.error(f"--mailbox-rules: {exc}")
     if values.get("log_level", "info") not in ("debug", "info", "warning", "error"):
         parser.error(
             f"--log-level: expected debug, info, warning or error, got {values['log_level']!r}"
@@ -317,12 +486,24 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
     return Config(**values)
 
 
+def _check_dns_override(parser: argparse.ArgumentParser, path: Path) -> None:
+    """A bad override file stops the start, rather than every later check."""
+    from mailsink.checks.resolver import OverrideFileError, parse_overrides
+
+    try:
+        parse_overrides(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, OverrideFileError) as exc:
+        parser.error(f"--dns-override: {exc}")
+
+
 def announce(server: Server) -> None:
-    """The listening lines of CONTRACT §1, on stdout, flushed."""
+    """The listening lines (docs/interface.md, Listening lines), on stdout, flushed."""
     for listener in server.listeners:
         host = f"[{listener.host}]" if ":" in listener.host else listener.host
         if listener.kind == "HTTP":
             print(f"HTTP listening on http://{host}:{listener.port}{server.config.webroot}")
+        elif listener.kind == "Metrics":
+            print(f"Metrics listening on http://{host}:{listener.port}/metrics")
         else:
             print(f"{listener.kind} listening on {host}:{listener.port}")
     sys.stdout.flush()
@@ -344,19 +525,24 @@ async def serve(config: Config) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    arguments = sys.argv[1:] if argv is None else list(argv)
-    if arguments[:1] == ["db"]:
-        from mailsink.db_command import main as db_main
+    """Serve, or run the command named by the first argument. Installed as `sendmail` (a
+    symlink to the `mailsink` script), it is `mailsink sendmail`."""
+    if argv is None:
+        argv = sys.argv[1:]
+        if Path(sys.argv[0]).name == "sendmail":
+            argv = ["sendmail", *argv]
+    from mailsink.commands import COMMANDS, run_command
 
-        sys.exit(db_main(arguments[1:], dict(os.environ)))
-    config = config_from(arguments, dict(os.environ))
+    if argv and argv[0] in COMMANDS:
+        sys.exit(run_command(argv[0], argv[1:]))
+    config = config_from(argv, dict(os.environ))
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     if config.log_level != "debug":
-        # aiosmtpd logs every SMTP command at INFO: a tenth of the CPU under load.
+        # aiosmtpd logs every SMTP command at INFO, which costs CPU on every command under load.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     from mailsink.server import run_event_loop
 

@@ -1,8 +1,10 @@
 """One `Config` for the whole sink, built from flags and environment by `mailsink.cli` or from
-keyword arguments by `MailSink`. Defaults are CONTRACT §1's."""
+keyword arguments by `MailSink`. The defaults are those of docs/interface.md, Command line and
+environment."""
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -47,6 +49,22 @@ class Config:
     enable_chaos: bool = False
     chaos_triggers: str | None = None
     smtp_relay_config: Path | None = None
+    pop3: HostPort | None = None  # POP3 listener (off)
+    pop3s: HostPort | None = None  # implicit-TLS POP3 listener (off)
+    pop3_auth_file: Path | None = None
+    imap: HostPort | None = None  # read-only IMAP listener (off)
+    imaps: HostPort | None = None  # implicit-TLS IMAP listener (off)
+    imap_auth_file: Path | None = None
+    enable_link_check: bool = False
+    link_check_allow_private: bool = False
+    spamassassin: HostPort | None = None
+    dns_override: Path | None = None
+    webhook_urls: tuple[str, ...] = ()
+    webhook_limit: float = 1.0  # POSTs a second to each URL; 0 = no limit
+    metrics: bool = False  # /metrics on the HTTP listener
+    metrics_listen: HostPort | None = None  # /metrics on a listener of its own
+    mailbox_rules: Path | None = None  # a TOML file of routing rules (mailsink.mailboxes.rules)
+    mailbox_from_client: bool = True  # without rules: X-Mailsink-Mailbox, AUTH mailbox:NAME
     log_level: str = "info"
 
 
@@ -113,3 +131,11 @@ def parse_webroot(text: str) -> str:
     if any(p in (".", "..") or not p.isprintable() for p in parts):
         raise ValueError(f"expected a URL path such as /mail/, got {text!r}")
     return "/" + "".join(p + "/" for p in parts)
+
+
+def parse_http_url(text: str) -> str:
+    """An absolute http:// or https:// URL, returned as given."""
+    parts = urllib.parse.urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL, got {text!r}")
+    return text.strip()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,11 @@ class ChangeKind(enum.Enum):
     TRUNCATE = "truncate"  # every message deleted
     PRUNE = "prune"  # ids (may be empty): retention, tag rename/delete, bulk delete
     ERROR = "error"  # error: a rejected SMTP session or command
+
+
+# A change to messages of several mailboxes is published as one change per mailbox, each with
+# `mailbox` set, so that a view of one mailbox (a WebSocket subscriber, an IMAP session) can
+# pass on exactly its own changes without looking the IDs up.
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,28 @@ class Change:
     read: bool | None = None
     tags: tuple[str, ...] | None = None
     error: SmtpIncident | None = None
+    mailbox: str | None = None  # the mailbox of every ID (and of NEW's message); None: all
+
+    def concerns(self, mailbox: str | None) -> bool:
+        """Whether a view of `mailbox` (None: a view of every mailbox) hears of this change."""
+        return mailbox is None or self.mailbox is None or self.mailbox == mailbox
+
+
+def changes_by_mailbox(
+    kind: ChangeKind,
+    messages: Iterable[tuple[str, str]],
+    *,
+    read: bool | None = None,
+    tags: tuple[str, ...] | None = None,
+) -> list[Change]:
+    """One change of `kind` per mailbox for these (ID, mailbox) pairs; none for no pairs."""
+    by_mailbox: dict[str, list[str]] = {}
+    for message_id, mailbox in messages:
+        by_mailbox.setdefault(mailbox, []).append(message_id)
+    return [
+        Change(kind, ids=tuple(ids), read=read, tags=tags, mailbox=mailbox)
+        for mailbox, ids in by_mailbox.items()
+    ]
 
 
 Subscriber = Callable[[Change], None]

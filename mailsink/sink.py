@@ -7,6 +7,8 @@
 Waits block on the store's change events (a condition variable), never on sleep-polling.
 A view sees only messages whose Seq is above its floor, so the pytest plugin gives each test an
 empty view of one shared sink; `clear()` on a view raises its floor, on `MailSink` deletes mail.
+A view can also be limited to one mailbox: `MailSink(mailbox="team-a")`, or
+`sink.mailbox("team-a")` for a view of that mailbox beside the others.
 
 Exceptions: `MailTimeout` (an `AssertionError`) when a wait runs out; `AssertionError` from the
 `assert_*` methods; `RuntimeError` when the sink cannot start.
@@ -20,19 +22,24 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from mailsink.checks.settings import CheckSettings
 from mailsink.config import Config, HostPort, parse_host_port, parse_webroot
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
+from mailsink.mailboxes.names import check_mailbox_name
 from mailsink.matching import FilterArgs, MessageFilter, explain_arrivals
 from mailsink.message.captured import CapturedMessage
 from mailsink.server import Server, run_event_loop
+from mailsink.store.search import narrowed_to_mailbox
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack for **kwargs is Python 3.12+
 
 DEFAULT_TIMEOUT = 5.0
+MAIL_ACCESS_LISTENERS = ("pop3", "pop3s", "imap", "imaps")
 
 
 class MailTimeout(AssertionError):
@@ -40,17 +47,18 @@ class MailTimeout(AssertionError):
 
 
 class MessageSource(Protocol):
-    """Where a view's messages come from: the in-process store, or a remote sink's HTTP API."""
+    """Where a view's messages come from: the in-process store, or a remote sink's HTTP API.
+    `mailbox` limits each call to one mailbox (None: every mailbox)."""
 
-    def messages_after(self, seq: int) -> list[CapturedMessage]:
+    def messages_after(self, seq: int, mailbox: str | None = None) -> list[CapturedMessage]:
         """Messages with Seq above `seq`, oldest first."""
         ...
 
-    def last_seq(self) -> int:
-        """The highest Seq stored so far (0 when none)."""
+    def last_seq(self, mailbox: str | None = None) -> int:
+        """The highest Seq stored so far (0 when none); an upper bound is fine."""
         ...
 
-    def wait_for_new(self, after_seq: int, timeout: float) -> None:
+    def wait_for_new(self, after_seq: int, timeout: float, mailbox: str | None = None) -> None:
         """Return once a message with Seq above `after_seq` may exist, or after `timeout` s."""
         ...
 
@@ -60,6 +68,7 @@ class StoreSource:
 
     def __init__(self, context: SinkContext) -> None:
         self._store = context.store
+        self._check_settings = CheckSettings.from_config(context.config)
         self._cache: dict[str, CapturedMessage] = {}
         self._newest = threading.Condition()
         self._newest_seq = self._peek_last_seq()
@@ -80,36 +89,46 @@ class StoreSource:
             for message_id in change.ids:
                 self._cache.pop(message_id, None)
 
-    def messages_after(self, seq: int) -> list[CapturedMessage]:
+    def messages_after(self, seq: int, mailbox: str | None = None) -> list[CapturedMessage]:
         found = []
-        for stored in self._store.search(after_seq=seq, oldest_first=True, limit=None):
+        query = narrowed_to_mailbox(None, mailbox)
+        for stored in self._store.search(query, after_seq=seq, oldest_first=True, limit=None):
             message = self._cache.get(stored.id)
             if message is None:
                 raw = self._store.raw(stored.id)
                 if raw is None:  # deleted meanwhile
                     continue
-                message = self._cache[stored.id] = CapturedMessage.from_stored(stored, raw)
+                message = self._cache[stored.id] = CapturedMessage.from_stored(
+                    stored, raw, self._check_settings
+                )
             found.append(message)
         return found
 
-    def last_seq(self) -> int:
+    def last_seq(self, mailbox: str | None = None) -> int:
         with self._newest:
             return self._newest_seq
 
-    def wait_for_new(self, after_seq: int, timeout: float) -> None:
+    def wait_for_new(self, after_seq: int, timeout: float, mailbox: str | None = None) -> None:
         with self._newest:
             self._newest.wait_for(lambda: self._newest_seq > after_seq, timeout)
 
 
 class MailView:
-    """Messages above a Seq floor, with filters, waits and assertions (CONTRACT §6)."""
+    """Messages above a Seq floor, of one mailbox or all, with filters, waits and assertions
+    (docs/interface.md, Python API)."""
 
     def __init__(
-        self, source: MessageSource, *, after_seq: int = 0, timeout: float = DEFAULT_TIMEOUT
+        self,
+        source: MessageSource,
+        *,
+        after_seq: int = 0,
+        timeout: float = DEFAULT_TIMEOUT,
+        mailbox: str | None = None,
     ) -> None:
         self._source = source
         self._floor = after_seq
         self.timeout = timeout
+        self.mailbox_name = None if mailbox is None else check_mailbox_name(mailbox)
 
     @property
     def source(self) -> MessageSource:
@@ -119,7 +138,11 @@ class MailView:
     @property
     def messages(self) -> list[CapturedMessage]:
         """This view's messages, oldest first."""
-        return self._source.messages_after(self._floor)
+        return self._source.messages_after(self._floor, self.mailbox_name)
+
+    def mailbox(self, name: str) -> MailView:
+        """A view of mailbox `name` only, starting where this view starts."""
+        return MailView(self._source, after_seq=self._floor, timeout=self.timeout, mailbox=name)
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -149,7 +172,7 @@ class MailView:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         while True:
-            newest = self._source.last_seq()
+            newest = self._source.last_seq(self.mailbox_name)
             messages = self.messages
             matched = [m for m in messages if flt.matches(m)]
             if len(matched) >= count:
@@ -161,7 +184,7 @@ class MailView:
                     f"got {len(matched)}; {len(messages)} arrived:\n"
                     + explain_arrivals(flt, messages)
                 )
-            self._source.wait_for_new(newest, remaining)
+            self._source.wait_for_new(newest, remaining, self.mailbox_name)
 
     def wait_for_one(
         self, timeout: float | None = None, **filters: Unpack[FilterArgs]
@@ -201,7 +224,7 @@ class MailView:
 
     def clear(self) -> None:
         """Forget the mail seen so far: the view starts empty again (others are unaffected)."""
-        self._floor = self._source.last_seq()
+        self._floor = self._source.last_seq(self.mailbox_name)
 
 
 def _config_from(store: str, http: bool, options: dict[str, Any]) -> Config:
@@ -216,10 +239,23 @@ def _config_from(store: str, http: bool, options: dict[str, Any]) -> Config:
         "store": store,
         **options,
     }
-    for name in ("smtp", "smtps", "listen"):
+    for name in (
+        "smtp",
+        "smtps",
+        "listen",
+        "spamassassin",
+        "metrics_listen",
+        *MAIL_ACCESS_LISTENERS,
+    ):
         if isinstance(values.get(name), str):
             values[name] = parse_host_port(values[name])
+        elif values.get(name) is True and name in MAIL_ACCESS_LISTENERS:  # a free port
+            values[name] = HostPort("127.0.0.1", 0)
+    if isinstance(values.get("dns_override"), str):
+        values["dns_override"] = Path(values["dns_override"])
     values["webroot"] = parse_webroot(values.get("webroot", "/"))
+    if isinstance(values.get("mailbox_rules"), str):
+        values["mailbox_rules"] = Path(values["mailbox_rules"])
     return Config(**values)
 
 
@@ -227,7 +263,10 @@ class MailSink(MailView):
     """A whole sink (SMTP, store and optionally HTTP) in a background thread.
 
     Every listener is bound before `start()` (or `__enter__`) returns. Options are `Config`
-    field names, e.g. `MailSink(smtp_auth_required=True, smtp_tls_cert="auto")`.
+    field names, e.g. `MailSink(smtp_auth_required=True, smtp_tls_cert="auto")`; the POP3 and
+    IMAP listeners take an address or True for a free port: `MailSink(pop3=True, imap=True)`.
+    With `mailbox=NAME`, the sink's own view (`messages`, `wait_for`, `clear` …) is that
+    mailbox's.
     """
 
     def __init__(
@@ -236,10 +275,12 @@ class MailSink(MailView):
         store: str = "memory",
         http: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        mailbox: str | None = None,
         **options: Any,
     ) -> None:
         self.config = _config_from(store, http, options)
         self.timeout = timeout
+        self.mailbox_name = None if mailbox is None else check_mailbox_name(mailbox)
         self._server: Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -259,7 +300,7 @@ class MailSink(MailView):
             self._thread.join()
             self._thread = None
             raise
-        super().__init__(StoreSource(context), timeout=self.timeout)
+        super().__init__(StoreSource(context), timeout=self.timeout, mailbox=self.mailbox_name)
         self._context = context
         return self
 
@@ -301,6 +342,10 @@ class MailSink(MailView):
                 return listener.host, listener.port
         return None
 
+    def _port(self, kind: str) -> int | None:
+        found = self._listener(kind)
+        return found[1] if found else None
+
     @property
     def context(self) -> SinkContext:
         """The running parts (store, change hub, …), for code that extends the sink."""
@@ -316,8 +361,23 @@ class MailSink(MailView):
 
     @property
     def smtps_port(self) -> int | None:
-        found = self._listener("SMTPS")
-        return found[1] if found else None
+        return self._port("SMTPS")
+
+    @property
+    def pop3_port(self) -> int | None:
+        return self._port("POP3")
+
+    @property
+    def pop3s_port(self) -> int | None:
+        return self._port("POP3S")
+
+    @property
+    def imap_port(self) -> int | None:
+        return self._port("IMAP")
+
+    @property
+    def imaps_port(self) -> int | None:
+        return self._port("IMAPS")
 
     @property
     def url(self) -> str | None:
@@ -328,9 +388,15 @@ class MailSink(MailView):
         return f"http://{host}:{found[1]}{self.config.webroot}"
 
     def view(self) -> MailView:
-        """A view that starts empty now and sees what arrives from here on."""
-        return MailView(self._source, after_seq=self._source.last_seq(), timeout=self.timeout)
+        """A view (of this sink's mailbox, if it has one) that starts empty now and sees what
+        arrives from here on."""
+        return MailView(
+            self._source,
+            after_seq=self._source.last_seq(),
+            timeout=self.timeout,
+            mailbox=self.mailbox_name,
+        )
 
     def clear(self) -> None:
-        """Delete every stored message."""
-        self._context.store.delete_all()
+        """Delete every stored message (of this sink's mailbox, if it has one)."""
+        self._context.store.delete_all(self.mailbox_name)

@@ -1,19 +1,23 @@
-"""Fixtures shared by the core tests: a running in-process sink and an SMTP sender."""
+"""Fixtures shared by the core tests: a running in-process sink and a `mailsink` process
+(messages and the SMTP sender are in tests/builders.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
-import smtplib
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from mailsink import MailSink
+from mailsink.config import HostPort
 from tests.postgres_cluster import PostgresCluster, find_server_binaries
 
 # pytester drives the pytest plugin's tests (tests/plugin); pytest allows this only here.
@@ -45,18 +49,6 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
     """The URL of an empty mailsink database of this test's own."""
     with postgres_cluster.database() as url:
         yield url
-
-
-def send(
-    sink: MailSink,
-    raw: bytes | str,
-    *,
-    mail_from: str = "sender@example.com",
-    to: list[str] | tuple[str, ...] = ("rcpt@example.com",),
-) -> None:
-    """Send one message over a real SMTP connection."""
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
-        client.sendmail(mail_from, list(to), raw)
 
 
 class RunningCli:
@@ -117,3 +109,51 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
             return
         done.wait(0.01)
     raise AssertionError("the condition did not become true in time")
+
+
+SPAMD = shutil.which("spamd") or ("/usr/sbin/spamd" if Path("/usr/sbin/spamd").exists() else None)
+
+
+def free_port() -> int:
+    """A port free now (for servers such as spamd that cannot report one they chose)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def spamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostPort]:
+    if SPAMD is None:
+        pytest.skip("spamd is not installed (Debian: apt-get install spamd; see install-test-deps)")
+    port = free_port()  # spamd cannot report a port it chose itself
+    pidfile = tmp_path_factory.mktemp("spamd") / "spamd.pid"
+    process = subprocess.Popen(
+        [
+            SPAMD,
+            f"--listen=127.0.0.1:{port}",
+            "--allowed-ips=127.0.0.1",
+            "--local",  # no network tests (DNS blocklists, Razor)
+            "--max-children=1",
+            "--nouser-config",
+            "--username=nobody",
+            "--syslog=stderr",
+            f"--pidfile={pidfile}",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:  # blocks per line until spamd says it is ready: no polling
+            if "server successfully spawned child" in line:
+                break
+        else:
+            pytest.fail(f"spamd exited before it was ready (code {process.wait()})")
+        # spamd logs every check to stderr: keep reading, so the pipe never fills up
+        drain = threading.Thread(target=process.stderr.read, daemon=True)
+        drain.start()
+        yield HostPort("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()

@@ -159,7 +159,7 @@ def _empty_mailsink_tables(db: psycopg.Connection) -> None:
         )
     ]
     db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
-    db.execute("UPDATE store_state SET last_seq = 0, total = 0, unread = 0")
+    db.execute("UPDATE store_state SET last_seq = 0")
 
 
 def _free_port() -> int:

@@ -46,19 +46,22 @@ def load_generator() -> None:
         )
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)  # about 60 s on a quiet machine; CI runs other tests beside it
-@pytest.mark.usefixtures("load_generator")
-def test_bench_runs_every_section_and_prints_its_table() -> None:
-    command = [sys.executable, "bench/run.py", "--scale", "0.005", "--reps", "1"]
-    result = subprocess.run(
-        [*command, "--max-quiet-wait", "0"],
+def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=280,
         check=False,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # about 60 s on a quiet machine; CI runs other tests beside it
+@pytest.mark.usefixtures("load_generator")
+def test_bench_runs_every_section_and_prints_its_table() -> None:
+    result = run_bench("run.py", "--scale", "0.005", "--reps", "1", "--max-quiet-wait", "0")
 
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
     lines = result.stdout.splitlines()
@@ -68,3 +71,11 @@ def test_bench_runs_every_section_and_prints_its_table() -> None:
         assert measure in rows, f"no row {measure!r} in:\n{result.stdout}"
         mailsink_figure = rows[measure].split(" | ")[1]
         assert mailsink_figure[:1].isdigit() or mailsink_figure.startswith("-"), rows[measure]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "memory"])
+def test_the_mailboxes_bench_prints_each_measure(store: str) -> None:
+    result = run_bench("mailboxes.py", "--count", "1000", "--mailboxes", "10", "--store", store)
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    for measure in ("one mailbox: newest 50", "every mailbox's counts"):
+        assert f"\n{measure} " in result.stdout, result.stdout

@@ -42,7 +42,7 @@ def test_version() -> None:
     assert result.stdout.startswith("mailsink ")
 
 
-def test_defaults_are_the_contract() -> None:
+def test_defaults_are_the_documented_ones() -> None:
     config = config_from([], {})
     assert config.smtp == HostPort("127.0.0.1", 1025)
     assert config.listen == HostPort("127.0.0.1", 8025)
@@ -72,6 +72,9 @@ def test_environment_applies_and_flags_win() -> None:
         (["--max-age", "soon"], {}, "duration"),
         (["--smtp-tls-key", "k.pem"], {}, "--smtp-tls-cert"),
         (["--log-level", "loud"], {}, "log-level"),
+        (["--link-check-allow-private"], {}, "--enable-link-check"),
+        (["--dns-override", "/nonexistent/dns.txt"], {}, "--dns-override"),
+        ([], {"MAILSINK_SPAMASSASSIN": "spamd"}, "HOST:PORT"),
     ],
 )
 def test_bad_options_stop_with_a_one_line_error(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FACES = ("mailsink/web",)
-PROTOCOL_SERVERS = ("mailsink.smtp",)
+PROTOCOL_SERVERS = ("mailsink.smtp", "mailsink.pop3", "mailsink.imap")
+MAIL_READERS = ("mailsink/pop3", "mailsink/imap")
 
 
 def test_every_package_is_listed_for_installation() -> None:
@@ -41,3 +42,19 @@ def test_the_http_face_does_not_reach_into_protocol_servers() -> None:
         for path in (ROOT / face).rglob("*.py")
     }
     assert {path: mods for path, mods in offenders.items() if mods} == {}
+
+
+def test_pop3_and_imap_share_only_the_core_and_mailaccess() -> None:
+    """Neither reading protocol imports the other, SMTP or the HTTP face."""
+    offenders = {}
+    for reader in MAIL_READERS:
+        own = reader.replace("/", ".")
+        for path in (ROOT / reader).rglob("*.py"):
+            foreign = sorted(
+                m
+                for m in imported_modules(path)
+                if m.startswith((*PROTOCOL_SERVERS, "mailsink.web")) and not m.startswith(own)
+            )
+            if foreign:
+                offenders[str(path.relative_to(ROOT))] = foreign
+    assert offenders == {}

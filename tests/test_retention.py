@@ -8,7 +8,7 @@ import pytest
 
 from mailsink import MailSink, server
 from mailsink.events import Change, ChangeKind
-from tests.conftest import send
+from tests.builders import send_over_smtp
 
 
 def test_max_keeps_the_newest_messages() -> None:
@@ -22,7 +22,7 @@ def test_max_keeps_the_newest_messages() -> None:
 
         sink.context.hub.subscribe(on_change)
         for n in range(5):
-            send(sink, f"Subject: {n}\r\n\r\nbody\r\n".encode())
+            send_over_smtp(sink, f"Subject: {n}\r\n\r\nbody\r\n".encode())
         assert pruned.wait(30), "the oldest two were not pruned within 30 s"
         assert [m.subject for m in sink.messages] == ["2", "3", "4"]
         assert sink.context.stats.messages_deleted == 2
@@ -32,7 +32,7 @@ def test_max_age_prunes_what_is_older() -> None:
     with MailSink(max_age_seconds=0.001) as sink:
         gone = threading.Event()
         sink.context.hub.subscribe(lambda change: change.kind is ChangeKind.PRUNE and gone.set())
-        send(sink, b"Subject: old\r\n\r\nbody\r\n")
+        send_over_smtp(sink, b"Subject: old\r\n\r\nbody\r\n")
         assert gone.wait(30), "no PRUNE change within 30 s"
         assert sink.messages == []
 
@@ -42,7 +42,7 @@ def test_max_age_also_prunes_an_idle_sink(monkeypatch: pytest.MonkeyPatch) -> No
     with MailSink(max_age_seconds=1.0) as sink:
         gone = threading.Event()
         sink.context.hub.subscribe(lambda change: change.kind is ChangeKind.PRUNE and gone.set())
-        send(sink, b"Subject: ages out\r\n\r\nbody\r\n")
+        send_over_smtp(sink, b"Subject: ages out\r\n\r\nbody\r\n")
         assert len(sink.messages) == 1, "kept while younger than --max-age"
         assert gone.wait(30), "not pruned within 30 s although no more mail arrived"
         assert sink.messages == []

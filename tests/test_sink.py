@@ -1,4 +1,4 @@
-"""The Python API (CONTRACT §6): MailSink, views, filters, waits and their failure texts."""
+"""The Python API (docs/interface.md): MailSink, views, filters, waits and their failure texts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from mailsink import MailSink, MailTimeout
-from tests.conftest import send
+from tests.builders import send_over_smtp
 
 
 def message(subject: str, to: str = "rcpt@example.com", body: str = "hello") -> bytes:
@@ -35,7 +35,7 @@ def test_binds_free_ports_before_enter_returns() -> None:
 
 def test_wait_for_returns_message_with_envelope_and_exact_bytes(sink: MailSink) -> None:
     raw = message("Welcome")
-    send(sink, raw, to=["rcpt@example.com", "hidden@example.com"])
+    send_over_smtp(sink, raw, to=["rcpt@example.com", "hidden@example.com"])
     got = sink.wait_for_one(subject="Welcome")
     assert got.raw == raw
     assert got.envelope.mail_from == "sender@example.com"
@@ -49,7 +49,7 @@ def test_wait_blocks_until_mail_sent_from_another_thread(sink: MailSink) -> None
 
     def send_later() -> None:
         started.wait(10)
-        send(sink, message("Later"))
+        send_over_smtp(sink, message("Later"))
 
     sender = threading.Thread(target=send_later)
     sender.start()
@@ -61,8 +61,8 @@ def test_wait_blocks_until_mail_sent_from_another_thread(sink: MailSink) -> None
 
 
 def test_filters_strings_exact_regexes_search_addresses_casefold(sink: MailSink) -> None:
-    send(sink, message("Invoice 42", to="Bob@Example.com"), to=["Bob@Example.com"])
-    send(sink, message("Receipt 7"), to=["carol@example.com"])
+    send_over_smtp(sink, message("Invoice 42", to="Bob@Example.com"), to=["Bob@Example.com"])
+    send_over_smtp(sink, message("Receipt 7"), to=["carol@example.com"])
     sink.wait_for(2)
     assert [m.subject for m in sink.filter(to="bob@example.com")] == ["Invoice 42"]
     assert [m.subject for m in sink.filter(subject=re.compile(r"\d$"))] == [
@@ -78,7 +78,7 @@ def test_filters_strings_exact_regexes_search_addresses_casefold(sink: MailSink)
 
 
 def test_timeout_names_filters_and_lists_what_arrived(sink: MailSink) -> None:
-    send(sink, message("Something else"))
+    send_over_smtp(sink, message("Something else"))
     sink.wait_for(1)
     with pytest.raises(MailTimeout) as caught:
         sink.wait_for_one(subject="Expected", timeout=0.2)
@@ -90,11 +90,11 @@ def test_timeout_names_filters_and_lists_what_arrived(sink: MailSink) -> None:
 
 
 def test_view_starts_empty_and_clear_moves_its_floor(sink: MailSink) -> None:
-    send(sink, message("Before"))
+    send_over_smtp(sink, message("Before"))
     sink.wait_for(1)
     view = sink.view()
     assert len(view) == 0
-    send(sink, message("After"))
+    send_over_smtp(sink, message("After"))
     assert view.wait_for_one().subject == "After"
     assert [m.subject for m in view] == ["After"]
     assert view.last.subject == "After"
@@ -104,7 +104,7 @@ def test_view_starts_empty_and_clear_moves_its_floor(sink: MailSink) -> None:
 
 
 def test_sink_clear_deletes_everything(sink: MailSink) -> None:
-    send(sink, message("One"))
+    send_over_smtp(sink, message("One"))
     sink.wait_for(1)
     sink.clear()
     assert sink.messages == []
@@ -112,9 +112,9 @@ def test_sink_clear_deletes_everything(sink: MailSink) -> None:
 
 def test_assert_sent_counts_and_assert_no_mail(sink: MailSink) -> None:
     sink.assert_no_mail(within=0.05)
-    send(sink, message("Once"))
+    send_over_smtp(sink, message("Once"))
     assert len(sink.assert_sent(count=1, subject="Once")) == 1
-    send(sink, message("Once"))
+    send_over_smtp(sink, message("Once"))
     sink.wait_for(2)
     with pytest.raises(AssertionError, match="exactly 1"):
         sink.assert_sent(count=1, subject="Once")
@@ -125,7 +125,7 @@ def test_assert_sent_counts_and_assert_no_mail(sink: MailSink) -> None:
 def test_wait_for_async_keeps_the_loop_running(sink: MailSink) -> None:
     async def scenario() -> str:
         waiter = asyncio.create_task(sink.wait_for_async(subject="Async", timeout=20))
-        await asyncio.to_thread(send, sink, message("Async"))
+        await asyncio.to_thread(send_over_smtp, sink, message("Async"))
         return (await waiter)[0].subject
 
     assert asyncio.run(scenario()) == "Async"

@@ -25,8 +25,8 @@ _TOKEN = re.compile(
     r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|<[^<>]*>?|[,:;]|[^",:;<(]+|[^,]', re.S
 )
 _ADDR_SPEC = re.compile(r'(?:[^\s@"<>(),;:]+|"(?:[^"\\]|\\.)*")@[^\s@"<>(),;:]+')
-# The shapes nearly every field has, read without the tokenizer (a third of a small message's
-# summary): `a@x`, `<a@x>` and `Plain Name <a@x>`, where the name has nothing to decode or
+# The shapes nearly every field has, read without the tokenizer (a large share of a small
+# message's summary): `a@x`, `<a@x>` and `Plain Name <a@x>`, where the name has nothing to decode or
 # unquote. Anything else takes the general path, which gives the same result for these.
 _ATOM_ADDRESS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+"
 _SIMPLE_FIELD = re.compile(

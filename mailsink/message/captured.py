@@ -1,6 +1,6 @@
 """`CapturedMessage`: a received message as the Python API and the pytest plugin show it
-(CONTRACT §6). Everything is computed from the exact bytes on first use and then cached, and
-works on malformed messages too (what cannot be read is empty, never an exception).
+(docs/interface.md, Python API). Everything is computed from the exact bytes on first use and
+then cached, and works on malformed messages too (what cannot be read is empty, never an exception).
 
 Example::
 
@@ -32,6 +32,8 @@ from mailsink.message.summary import (
 )
 
 if TYPE_CHECKING:
+    from mailsink.checks.message_checks import MessageChecks
+    from mailsink.checks.settings import CheckSettings
     from mailsink.store.base import StoredMessage
 
 DEFAULT_CODE_PATTERN = r"\b\d{4,8}\b"
@@ -65,16 +67,25 @@ class CapturedMessage:
         raw: bytes,
         envelope: Envelope,
         summary: MessageSummary | None = None,
+        check_settings: CheckSettings | None = None,
     ) -> None:
         self.id = id
         self.seq = seq
         self.raw = raw
         self.envelope = envelope
         self._summary = summary
+        self._check_settings = check_settings
 
     @classmethod
-    def from_stored(cls, stored: StoredMessage, raw: bytes) -> CapturedMessage:
-        return cls(stored.id, stored.seq, raw, stored.envelope, stored.summary)
+    def from_stored(
+        cls, stored: StoredMessage, raw: bytes, check_settings: CheckSettings | None = None
+    ) -> CapturedMessage:
+        return cls(stored.id, stored.seq, raw, stored.envelope, stored.summary, check_settings)
+
+    @property
+    def mailbox(self) -> str:
+        """The mailbox the message is filed in (`default` unless routed elsewhere)."""
+        return self.envelope.mailbox
 
     @cached_property
     def summary(self) -> MessageSummary:
@@ -149,6 +160,16 @@ class CapturedMessage:
     def inlines(self) -> list[Attachment]:
         """Inline files, such as `cid:` images (Mailpit's `Inline` list)."""
         return [Attachment.from_part(part) for part in self.mime.shown_inlines]
+
+    @cached_property
+    def checks(self) -> MessageChecks:
+        """HTML compatibility, links, spam score, authentication and deliverability
+        (`checks.html`, `.links`, `.spam`, `.auth`, `.deliverability`), each run on first use
+        with the options of the sink the message came from."""
+        from mailsink.checks.message_checks import MessageChecks
+        from mailsink.checks.settings import CheckSettings
+
+        return MessageChecks(self, self._check_settings or CheckSettings())
 
     @property
     def warnings(self) -> list[str]:

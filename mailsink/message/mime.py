@@ -11,9 +11,9 @@ Limits: at most `max_parts` parts and `max_depth` levels of nesting; beyond them
 stops descending, keeps what it has and says so in `warnings`. Work is linear in the message
 size times the nesting depth.
 
-Which parts are the text body, the HTML body, attachments and inlines follows enmime (Mailpit
-reference §1.3), except that a part without Content-Type is text/plain (RFC 2045), and the
-parts of an attached message are not the outer message's bodies or attachments.
+Which parts are the text body, the HTML body, attachments and inlines follows enmime, as Mailpit
+does (docs/mailpit-api.md, Message), except that a part without Content-Type is text/plain
+(RFC 2045), and the parts of an attached message are not the outer message's bodies or attachments.
 """
 
 from __future__ import annotations
@@ -107,6 +107,11 @@ class MimePart:
     def raw(self) -> bytes:
         """The part's bytes as they are in the message, headers included."""
         return self._source[self._start : self._end]
+
+    @property
+    def header_block(self) -> bytes:
+        """The part's header fields as they are in the message, with the blank line after."""
+        return self._source[self._start : self._body_start]
 
     @property
     def body(self) -> bytes:
@@ -416,7 +421,8 @@ def _multipart_ranges(part: MimePart, warnings: list[str]) -> Iterator[tuple[byt
 
 
 def mime_tree_json(part: MimePart) -> dict[str, Any]:
-    """The `/api/v1/message/{ID}/mime` shape (CONTRACT §4) of `part` and everything below it."""
+    """The `/api/v1/message/{ID}/mime` shape (docs/interface.md, Our additions) of `part` and
+    everything below it."""
     return {
         "PartID": part.part_id,
         "ContentType": part.content_type,

@@ -1,4 +1,5 @@
-"""Standards warnings (CONTRACT §2): what a strict MTA would refuse, found and named.
+"""Standards warnings: what a strict MTA would refuse, found and named (docs/interface.md,
+What is captured).
 
 `line_problems` checks the bytes alone with a few C-speed scans (no loop over lines, no copy): the
 SMTP layer calls it under `--smtp-strict` to reject what it would otherwise accept and flag.
@@ -17,7 +18,7 @@ MAX_LINE = 998  # bytes before CRLF (RFC 5322 §2.1.1)
 # A line over the limit has at least 999 bytes before its LF, so it covers a whole block of
 # `_BLOCK` bytes at a multiple of `_BLOCK` (2 × 500 - 1 = 999): only blocks without a LF (one
 # `bytes.find` each, at C speed) need a closer look. A regex matching 1,000 bytes after every LF
-# walks each line byte by byte and took three times as long.
+# walks each line byte by byte and is much slower.
 _BLOCK = 500
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _BARE_CR = re.compile(rb"\r(?!\n)")

@@ -1,7 +1,8 @@
 """What ingest extracts from a message: everything listing, search and events need.
 
-Ingest parses only what listing and search need (CONTRACT §2): the headers, the part structure
-(boundaries are found, no part is decoded) and the text and HTML bodies. Attachments are
+Ingest parses only what listing and search need (docs/interface.md, What is captured): the
+headers, the part structure (boundaries are found, no part is decoded) and the text and HTML
+bodies. Attachments are
 decoded only when someone asks for them (`mailsink.message.mime`). Bare-word search covers only
 the first `SEARCH_BODY_CHARS` (64 K) characters of the body, and only that much of a text body is
 decoded here: a large message is indexed in milliseconds and never copied whole.
@@ -35,14 +36,14 @@ class MessageSummary:
     attachments: int  # count of attachment parts
     inlines: int  # count of inline parts (Content-ID images in multipart/related, …)
     tags: tuple[str, ...]  # tags the message asks for: X-Tags header, plus-addressing
-    search_text: str  # cleaned, lower-cased text that bare search words match (Mailpit §5)
-    warnings: tuple[str, ...]  # standards warnings (CONTRACT §2)
+    search_text: str  # cleaned, lower-cased text that bare search words match
+    warnings: tuple[str, ...]  # standards warnings: what a strict MTA would refuse
 
 
 def summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
     """Everything listing and search need, from the exact bytes; never raises.
 
-    A small message costs about a tenth of a millisecond, so it can run on the SMTP event loop.
+    A small message costs little enough that it runs on the SMTP event loop.
     """
     try:
         return _summarize(raw, envelope)
@@ -159,9 +160,8 @@ def requested_tags(headers: HeaderMap, addresses: Iterable[Address]) -> tuple[st
 
 # Bare words search the first this many characters of the body (the text of an HTML body, else
 # the text body). The full-text index costs time in proportion to the text indexed, on the SMTP
-# path before the `250`: about 36 ms for 256 K characters against 12 ms for 64 K (bench, 1 MB
-# messages), while the text of nearly every real message fits in 64 K. Indexing a 25 MB body whole
-# would cost seconds and ten times its size in memory, for words nobody searches.
+# path before the `250`, while the text of nearly every real message fits in 64 K. Indexing a
+# 25 MB body whole would take long and many times its size in memory, for words nobody searches.
 SEARCH_BODY_CHARS = 64 * 1024
 
 # Line breaks and tabs are whitespace to `str.split` already. (`str.replace` per character is
@@ -180,7 +180,8 @@ def clean_search_text(text: str) -> str:
 def _search_text(
     parsed: ParsedMessage, envelope: Envelope, bcc_envelope: list[Address], text: str
 ) -> str:
-    """Reference §5: address and subject fields, Return-Path (Mailpit writes MAIL FROM there),
+    """What bare search words match (docs/mailpit-api.md, Search query syntax): address and
+    subject fields, Return-Path (Mailpit writes MAIL FROM there),
     the HTML body as text with its link URLs (else the text body; the first `SEARCH_BODY_CHARS`
     of either), attachment file names."""
     headers, html = parsed.headers, parsed.html
@@ -197,9 +198,9 @@ def _search_text(
 
 def message_warnings(summary: MessageSummary, parsed: ParsedMessage) -> list[str]:
     """All of a message's standards warnings, for showing it: the line checks (over-long
-    lines, bare LF or CR), made now, then ingest's. The line checks read every byte (4 ms a
-    megabyte), so they are made when a message is shown, not for every message on the SMTP
-    path before its `250`; the other checks read the headers only."""
+    lines, bare LF or CR), made now, then ingest's. The line checks read every byte, so they are
+    made when a message is shown, not for every message on the SMTP path before its `250`; the
+    other checks read the headers only."""
     return list(dict.fromkeys((*line_problems(parsed.raw), *summary.warnings, *parsed.warnings)))
 
 

@@ -1,11 +1,17 @@
 """`AutoRelay`: sends each new message on as it is stored, when relay-all or relay-matching is
-set in the relay configuration."""
+set in the relay configuration.
+
+A message filed in several mailboxes is stored once per mailbox (same envelope, same arrival
+time): it is relayed once, for its first copy.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
@@ -14,6 +20,10 @@ from mailsink.relay.config import RelayError
 from mailsink.store.base import Store, StoredMessage
 
 log = logging.getLogger(__name__)
+
+# Arrivals remembered to tell a further copy from a new message; copies are stored together.
+REMEMBERED_ARRIVALS = 1024
+Arrival = tuple[datetime, str, str, tuple[str, ...], int]
 
 
 def start_relay(context: SinkContext) -> AutoRelay | None:
@@ -39,6 +49,7 @@ class AutoRelay:
         self._store = store
         self._loop = loop
         self._tasks: set[asyncio.Task[None]] = set()
+        self._arrivals: OrderedDict[Arrival, None] = OrderedDict()  # of messages seen
         self.unsubscribe: Callable[[], None] = lambda: None
 
     def on_change(self, change: Change) -> None:
@@ -47,6 +58,19 @@ class AutoRelay:
             self._loop.call_soon_threadsafe(self._start, change.message)
 
     def _start(self, message: StoredMessage) -> None:
+        envelope = message.envelope
+        arrival = (
+            envelope.received,
+            envelope.peer,
+            envelope.mail_from,
+            tuple(envelope.rcpt_tos),
+            message.size,
+        )
+        if arrival in self._arrivals:  # another mailbox's copy of a message relayed already
+            return
+        self._arrivals[arrival] = None
+        if len(self._arrivals) > REMEMBERED_ARRIVALS:
+            self._arrivals.popitem(last=False)
         recipients = self._relay.auto_relay_recipients(message.envelope.rcpt_tos)
         if recipients:
             task = self._loop.create_task(self._forward(message, recipients))

@@ -1,4 +1,4 @@
-"""Who may AUTH: anyone by default (CONTRACT §3), or the users of `--smtp-auth-file`."""
+"""Who may AUTH: anyone by default (docs/interface.md, SMTP), or the users of `--smtp-auth-file`."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """The DATA reader: the message bytes after `354`, read in large chunks instead of line by line.
 
-aiosmtpd reads DATA one line at a time (about 20 MB/s); this reader lets `StreamReader.readuntil`
-scan the buffered bytes for the end marker `<CR><LF>.<CR><LF>` in C, and undoes dot-stuffing with
-one `bytes.replace`. Only the public `StreamReader` API is used, and nothing past the end marker
-is consumed, so pipelined commands that follow the final dot stay in the reader for the session.
+aiosmtpd reads DATA one line at a time, a Python loop per line that makes large messages slow; this
+reader lets `StreamReader.readuntil` scan the buffered bytes for the end marker `<CR><LF>.<CR><LF>`
+in C, and undoes dot-stuffing with one `bytes.replace`. Only the public `StreamReader` API is used,
+and nothing past the end marker is consumed, so pipelined commands that follow the final dot stay in
+the reader for the session.
 
 The end marker is only ever `<CR><LF>.<CR><LF>`, where the first `<CR><LF>` may be the one that
 ended the DATA command (an empty message is just `.<CR><LF>`). Look-alikes used for SMTP

@@ -17,7 +17,8 @@ from mailsink.config import HostPort
 from mailsink.context import ListenAddress, SinkContext
 from mailsink.smtp.auth import Credentials
 from mailsink.smtp.session import SessionPool, SmtpSession
-from mailsink.smtp.tls import server_context
+from mailsink.stats import Refusal
+from mailsink.tls import configured_context, implicit_context
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,7 @@ class SmtpService:
 async def start_smtp(context: SinkContext) -> SmtpService:
     """Bind the SMTP listener (and the implicit-TLS one, if configured) and start serving."""
     config = context.config
-    starttls = (
-        server_context(config.smtp_tls_cert, config.smtp_tls_key) if config.smtp_tls_cert else None
-    )
+    starttls = configured_context(config)
     if config.smtp_require_starttls and starttls is None:
         raise ValueError("--smtp-require-starttls needs --smtp-tls-cert (a PEM file, or auto)")
     if config.enable_chaos:
@@ -83,8 +82,7 @@ async def start_smtp(context: SinkContext) -> SmtpService:
     try:
         servers.append(await _listen(pool, "SMTP", config.smtp, None))
         if config.smtps is not None:
-            implicit = starttls or server_context(None, None)
-            servers.append(await _listen(pool, "SMTPS", config.smtps, implicit))
+            servers.append(await _listen(pool, "SMTPS", config.smtps, implicit_context(starttls)))
     except BaseException:
         for server in servers:
             server.close()
@@ -124,6 +122,7 @@ class _TooManyConnections(asyncio.Protocol):
         self._pool.report(
             transport.get_extra_info("peername"),
             f"connection refused: already {limit} connections",
+            Refusal.TOO_MANY_CONNECTIONS,
         )
         hostname = self._pool.context.config.smtp_hostname
         transport.write(f"421 4.7.0 {hostname} Error: too many connections\r\n".encode())

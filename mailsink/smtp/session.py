@@ -1,7 +1,7 @@
 """One SMTP connection: aiosmtpd's protocol with mailsink's DATA reader, AUTH, limits and replies.
 
 aiosmtpd 1.4.6 parses commands and runs STARTTLS; this subclass replaces what mailsink needs to
-behave differently (CONTRACT §3):
+behave differently (docs/interface.md, SMTP):
 - DATA is read by `mailsink.smtp.data` in large chunks, and each message goes through
   `Ingest.deliver` before its `250`;
 - MAIL and RCPT accept and record every ESMTP parameter (aiosmtpd answers 555 to unknown ones);
@@ -11,8 +11,8 @@ behave differently (CONTRACT §3):
   warning on every connection: AUTH is never required through aiosmtpd, only by `check_auth_needed`;
 - every reply carries an enhanced status code, the idle timeout answers `421` before closing;
 - the idle timer is pushed back, not replaced, on each command, and aiosmtpd's per-command
-  log lines are not built when their level is off (`_quiet_sanitized_log`): together a tenth of
-  a small message's SMTP time.
+  log lines are not built when their level is off (`_quiet_sanitized_log`): both cost time on
+  every command of every session.
 """
 
 from __future__ import annotations
@@ -33,14 +33,15 @@ import aiosmtpd.smtp
 from aiosmtpd.smtp import SMTP, AuthResult, Session, syntax
 from aiosmtpd.smtp import Envelope as AiosmtpdEnvelope
 
-from mailsink.context import SinkContext
+from mailsink.context import ListenAddress, SinkContext
 from mailsink.events import Change, ChangeKind, SmtpIncident
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.standards import line_problems
 from mailsink.smtp.auth import MECHANISMS, Credentials
 from mailsink.smtp.data import read_data
 from mailsink.smtp.replies import ParameterError, parse_parameters, with_enhanced_code
-from mailsink.smtp.tls import tls_facts
+from mailsink.stats import Refusal
+from mailsink.tls import tls_facts
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,10 @@ class SessionPool:
     # Set whenever a session ends a transaction or disconnects; `SmtpService.stop` waits on it.
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def report(self, peer: Any, reason: str) -> None:
-        """Count a refused client and publish why (Mailpit's `error` event)."""
+    def report(self, peer: Any, reason: str, cause: Refusal) -> None:
+        """Count a refused client (by `cause`) and publish why (Mailpit's `error` event)."""
         self.context.stats.smtp_rejected += 1
+        self.context.stats.smtp_refusals[cause] += 1
         incident = SmtpIncident(level="error", type="smtpd", ip=peer_host(peer), message=reason)
         self.context.hub.publish(Change(ChangeKind.ERROR, error=incident))
 
@@ -125,7 +127,10 @@ class SmtpSession(SMTP):
     def __init__(self, pool: SessionPool, *, implicit_tls: bool) -> None:
         self._pool = pool
         self._config = pool.context.config
+        self._implicit_tls = implicit_tls
         self._idle_deadline = 0.0  # loop time after which the idle timeout closes the session
+        self._listener_kind = "SMTPS" if implicit_tls else "SMTP"
+        self._listener: ListenAddress | None = None  # the local address, for mailbox rules
         super().__init__(
             handler=None,
             data_size_limit=self._config.smtp_max_size or None,
@@ -143,7 +148,7 @@ class SmtpSession(SMTP):
         """Only the names aiosmtpd's constructor looks up by prefix (auth_, smtp_, handle_).
 
         aiosmtpd 1.4.6 builds its method tables on every connection with `inspect.getmembers`
-        and `dir` over the whole instance: a tenth of the time of a one-message connection."""
+        and `dir` over the whole instance, a large part of a short connection's time."""
         names = _PREFIXED_NAMES.get(type(self))
         if names is None:
             everything = object.__dir__(self)
@@ -156,6 +161,15 @@ class SmtpSession(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         first = self.transport is None  # STARTTLS calls this again for the TLS layer
         super().connection_made(transport)
+        stats = self._pool.context.stats
+        if first:
+            stats.smtp_sessions += 1
+        if not first or self._implicit_tls:
+            stats.smtp_tls_sessions += 1
+        if first:
+            local = transport.get_extra_info("sockname")
+            if isinstance(local, tuple):
+                self._listener = ListenAddress(self._listener_kind, local[0], local[1])
         if first and self._handler_coroutine is not None:
             self._pool.active.add(self)
             self._pool.tasks.add(self._handler_coroutine)
@@ -214,7 +228,8 @@ class SmtpSession(SMTP):
 
     def _timeout_cb(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            self._pool.report(self.session.peer if self.session else None, "idle timeout")
+            peer = self.session.peer if self.session else None
+            self._pool.report(peer, "idle timeout", Refusal.IDLE_TIMEOUT)
             self._writer.write(f"421 4.4.2 {self.hostname} Error: timeout exceeded\r\n".encode())
         super()._timeout_cb()
 
@@ -228,10 +243,10 @@ class SmtpSession(SMTP):
             status = with_enhanced_code(status)
         await super().push(status)
 
-    async def _refuse(self, reply: str, reason: str) -> None:
+    async def _refuse(self, reply: str, reason: str, cause: Refusal) -> None:
         """Answer `reply` and publish `reason`, for refusals worth showing in the UI."""
         assert self.session is not None
-        self._pool.report(self.session.peer, reason)
+        self._pool.report(self.session.peer, reason, cause)
         await self.push(reply)
 
     def _chaos_code(self, stage: str) -> int | None:
@@ -283,7 +298,9 @@ class SmtpSession(SMTP):
         assert self.session is not None
         if self._config.smtp_auth_required and not self.session.authenticated:
             await self._refuse(
-                "530 5.7.0 Authentication required", f"{caller_method} refused: AUTH required"
+                "530 5.7.0 Authentication required",
+                f"{caller_method} refused: AUTH required",
+                Refusal.AUTH_REQUIRED,
             )
             return True
         return False
@@ -294,7 +311,9 @@ class SmtpSession(SMTP):
             return
         if self._config.smtp_require_starttls and not self._is_tls():
             await self._refuse(
-                "530 5.7.0 Must issue a STARTTLS command first", "MAIL refused: STARTTLS required"
+                "530 5.7.0 Must issue a STARTTLS command first",
+                "MAIL refused: STARTTLS required",
+                Refusal.STARTTLS_REQUIRED,
             )
             return
         transaction = self.envelope
@@ -315,10 +334,13 @@ class SmtpSession(SMTP):
             await self._refuse(
                 f"552 5.3.4 Message size exceeds fixed maximum message size ({max_size} bytes)",
                 f"message of {size} bytes refused: over the {max_size}-byte limit",
+                Refusal.TOO_LARGE,
             )
             return
         if code := self._chaos_code("Sender"):
-            await self._refuse(f"{code} Chaos sender error", f"chaos: sender error {code}")
+            await self._refuse(
+                f"{code} Chaos sender error", f"chaos: sender error {code}", Refusal.CHAOS
+            )
             return
         transaction.mail_from = "" if address == "<>" else address  # "<>" is the null sender
         transaction.mail_params = params
@@ -346,10 +368,13 @@ class SmtpSession(SMTP):
             await self._refuse(
                 "452 4.5.3 Error: too many recipients",
                 f"recipient {address} refused: over the limit of {limit} recipients",
+                Refusal.TOO_MANY_RECIPIENTS,
             )
             return
         if code := self._chaos_code("Recipient"):
-            await self._refuse(f"{code} Chaos recipient error", f"chaos: recipient error {code}")
+            await self._refuse(
+                f"{code} Chaos recipient error", f"chaos: recipient error {code}", Refusal.CHAOS
+            )
             return
         transaction.recipients.append(Recipient(address, params))
         transaction.rcpt_tos.append(address)
@@ -421,16 +446,20 @@ class SmtpSession(SMTP):
             await self._refuse(
                 f"552 5.3.4 Message size exceeds fixed maximum message size ({max_size} bytes)",
                 f"message of {size} bytes refused: over the {max_size}-byte limit",
+                Refusal.TOO_LARGE,
             )
             return
         if self._config.smtp_strict and (problems := line_problems(raw)):
             await self._refuse(
                 f"550 5.6.0 Message refused in strict mode: {'; '.join(problems)}",
                 f"message refused in strict mode: {'; '.join(problems)}",
+                Refusal.STRICT,
             )
             return
         try:
-            stored = await self._pool.context.ingest.deliver(self._envelope(transaction), raw)
+            stored = await self._pool.context.ingest.deliver(
+                self._envelope(transaction), raw, self._listener
+            )
         except Exception:
             log.exception("could not store a message from %s", peer_text(self.session))
             await self.push("451 4.3.0 Error: the message could not be stored, try again")
@@ -515,13 +544,19 @@ class SmtpSession(SMTP):
     async def _auth_result(self, user: str, ok: bool) -> AuthResult:
         assert self.session is not None
         if code := self._chaos_code("Authentication"):
-            self._pool.report(self.session.peer, f"chaos: authentication error {code}")
+            self._pool.context.stats.smtp_auth_failed += 1
+            self._pool.report(
+                self.session.peer, f"chaos: authentication error {code}", Refusal.CHAOS
+            )
             return AuthResult(
                 success=False, handled=False, message=f"{code} Chaos authentication error"
             )
         if not ok:
-            self._pool.report(self.session.peer, f"authentication failed for user {user!r}")
+            self._pool.context.stats.smtp_auth_failed += 1
+            failed = f"authentication failed for user {user!r}"
+            self._pool.report(self.session.peer, failed, Refusal.AUTH_FAILED)
             return AuthResult(success=False, handled=False)
+        self._pool.context.stats.smtp_auth_succeeded += 1
         return AuthResult(success=True, auth_data=user)
 
 

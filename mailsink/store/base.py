@@ -3,7 +3,7 @@
 Reads are synchronous and thread-safe (the HTTP layer runs them in worker threads, the pytest
 view from the test's thread). `add` returns a future that completes once the message is durable
 (for stores that persist) and indexed, and after its NEW change is published: the SMTP layer
-sends `250` only then (CONTRACT §2, "visible and durable when acknowledged").
+sends `250` only then (docs/interface.md, Visible and durable when acknowledged).
 Every change is published on the `ChangeHub` given to the store.
 """
 
@@ -58,6 +58,16 @@ class MailboxCounts:
     unread: int
 
 
+@dataclass(frozen=True, slots=True)
+class MailboxStatus:
+    """One mailbox that holds mail: its counts and its newest message's arrival."""
+
+    name: str
+    total: int
+    unread: int
+    newest: datetime
+
+
 class Store(Protocol):
     def add(self, message: NewMessage) -> Future[StoredMessage]:
         """Store, index and announce a message; the future completes when that is done."""
@@ -95,7 +105,14 @@ class Store(Protocol):
         """Delete these messages (unknown IDs ignored); returns the IDs actually deleted."""
         ...
 
-    def delete_all(self) -> None: ...
+    def delete_all(self, mailbox: str | None = None) -> None:
+        """Delete every message, or every message of one mailbox. Everything: one TRUNCATE
+        change; one mailbox: a DELETE change of its IDs (other mailboxes' views keep theirs)."""
+        ...
+
+    def mailboxes(self) -> list[MailboxStatus]:
+        """Every mailbox holding mail, ordered by name (what a mailbox switcher shows)."""
+        ...
 
     def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
         """Set the read flag (`None` = every message); returns the IDs whose flag changed."""
@@ -117,9 +134,16 @@ class Store(Protocol):
         """Remove a tag from every message (messages kept); raises `TagError` if unknown."""
         ...
 
-    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
+    def prune(
+        self,
+        *,
+        max_count: int = 0,
+        older_than: datetime | None = None,
+        mailbox: str | None = None,
+    ) -> list[str]:
         """Retention: delete the oldest beyond `max_count` and those received before
-        `older_than`; returns the deleted IDs (published as one PRUNE change)."""
+        `older_than`, among all messages or those of `mailbox`; returns the deleted IDs
+        (published as one PRUNE change)."""
         ...
 
     def size_on_disk(self) -> int:

@@ -3,22 +3,30 @@
 One lock guards all state, and changes are published while it is held, so subscribers see
 changes in the order they were made. Messages live in a dict in insertion (= Seq) order, which
 gives newest-first listing by iterating it backwards; search evaluates `matches` per message.
+Each mailbox keeps its IDs in the same order and its unread count, so one mailbox is listed
+without looking at the others' messages, and counted without looking at any.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Reversible, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 
-from mailsink.events import Change, ChangeHub, ChangeKind
-from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage, TagError
+from mailsink.events import Change, ChangeHub, ChangeKind, changes_by_mailbox
+from mailsink.store.base import (
+    MailboxCounts,
+    MailboxStatus,
+    NewMessage,
+    StoredMessage,
+    TagError,
+)
 from mailsink.store.dates import to_unix_ms
-from mailsink.store.search import SearchQuery, matches
+from mailsink.store.search import MailboxTerm, SearchQuery, matches
 from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
 
 
@@ -28,6 +36,8 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._messages: dict[str, StoredMessage] = {}
         self._raw: dict[str, bytes] = {}
+        self._by_mailbox: dict[str, dict[str, None]] = {}  # mailbox → its IDs, in Seq order
+        self._unread: Counter[str] = Counter()  # mailbox → unread messages
         self._tag_spellings: dict[str, str] = {}  # lower-cased tag → spelling in use
         self._tag_counts: Counter[str] = Counter()  # lower-cased tag → messages carrying it
         self._last_seq = 0
@@ -51,9 +61,18 @@ class MemoryStore:
                 tags=tags,
             )
             self._messages[stored.id] = stored
+            self._by_mailbox.setdefault(stored.envelope.mailbox, {})[stored.id] = None
+            self._unread[stored.envelope.mailbox] += 1
             self._raw[stored.id] = message.raw
             self._count_tags(tags, 1)
-            self._hub.publish(Change(ChangeKind.NEW, ids=(stored.id,), message=stored))
+            self._hub.publish(
+                Change(
+                    ChangeKind.NEW,
+                    ids=(stored.id,),
+                    message=stored,
+                    mailbox=stored.envelope.mailbox,
+                )
+            )
         future.set_result(stored)
         return future
 
@@ -92,6 +111,11 @@ class MemoryStore:
     def count(self, query: SearchQuery | None = None) -> MailboxCounts:
         with self._lock:
             self._check_open()
+            if query is None or not query.terms:
+                return MailboxCounts(len(self._messages), self._unread.total())
+            match query.terms:
+                case (MailboxTerm(name, negated=False),):
+                    return MailboxCounts(len(self._by_mailbox.get(name, ())), self._unread[name])
             total = unread = 0
             for stored in self._matching(query, None, oldest_first=True):
                 total += 1
@@ -102,18 +126,36 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             deleted = self._remove(message_ids)
-            if deleted:
-                self._hub.publish(Change(ChangeKind.DELETE, ids=tuple(deleted)))
-            return deleted
+            self._publish_by_mailbox(ChangeKind.DELETE, deleted)
+            return [stored.id for stored in deleted]
 
-    def delete_all(self) -> None:
+    def delete_all(self, mailbox: str | None = None) -> None:
         with self._lock:
             self._check_open()
+            if mailbox is not None:
+                filed = [s.id for s in self._messages.values() if s.envelope.mailbox == mailbox]
+                self._publish_by_mailbox(ChangeKind.DELETE, self._remove(filed))
+                return
             self._messages.clear()
             self._raw.clear()
+            self._by_mailbox.clear()
+            self._unread.clear()
             self._tag_spellings.clear()
             self._tag_counts.clear()
             self._hub.publish(Change(ChangeKind.TRUNCATE))
+
+    def mailboxes(self) -> list[MailboxStatus]:
+        with self._lock:
+            self._check_open()
+            return [
+                MailboxStatus(
+                    name,
+                    len(ids),
+                    self._unread[name],
+                    self._messages[next(reversed(ids))].received,
+                )
+                for name, ids in sorted(self._by_mailbox.items())
+            ]
 
     def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
         with self._lock:
@@ -125,9 +167,9 @@ class MemoryStore:
                 if (stored := self._messages.get(message_id)) is not None and stored.read != read
             ]
             for message_id in changed:
-                self._messages[message_id] = replace(self._messages[message_id], read=read)
-            if changed:
-                self._hub.publish(Change(ChangeKind.UPDATE, ids=tuple(changed), read=read))
+                stored = self._messages[message_id] = replace(self._messages[message_id], read=read)
+                self._unread[stored.envelope.mailbox] += -1 if read else 1
+            self._publish_by_mailbox(ChangeKind.UPDATE, changed, read=read)
             return changed
 
     def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
@@ -137,8 +179,7 @@ class MemoryStore:
             targets = [i for i in dict.fromkeys(message_ids) if i in self._messages]
             for message_id in targets:
                 self._retag(message_id, cleaned)
-            if targets:
-                self._hub.publish(Change(ChangeKind.UPDATE, ids=tuple(targets), tags=cleaned))
+            self._publish_by_mailbox(ChangeKind.UPDATE, targets, tags=cleaned)
 
     def tags(self) -> dict[str, int]:
         with self._lock:
@@ -162,21 +203,29 @@ class MemoryStore:
             self._check_open()
             self._replace_tag(self._existing_tag(tag), None)
 
-    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
+    def prune(
+        self,
+        *,
+        max_count: int = 0,
+        older_than: datetime | None = None,
+        mailbox: str | None = None,
+    ) -> list[str]:
         with self._lock:
             self._check_open()
+            candidates = [
+                s for s in self._messages.values() if mailbox in (None, s.envelope.mailbox)
+            ]
             doomed: list[str] = []
             if older_than is not None:
                 bound = to_unix_ms(older_than)
-                doomed += [s.id for s in self._messages.values() if to_unix_ms(s.received) < bound]
-            excess = len(self._messages) - len(doomed) - max_count
+                doomed += [s.id for s in candidates if to_unix_ms(s.received) < bound]
+            excess = len(candidates) - len(doomed) - max_count
             if max_count > 0 and excess > 0:
                 expired = set(doomed)
-                doomed += islice((i for i in self._messages if i not in expired), excess)
+                doomed += islice((s.id for s in candidates if s.id not in expired), excess)
             deleted = self._remove(doomed)
-            if deleted:
-                self._hub.publish(Change(ChangeKind.PRUNE, ids=tuple(deleted)))
-            return deleted
+            self._publish_by_mailbox(ChangeKind.PRUNE, deleted)
+            return [stored.id for stored in deleted]
 
     def size_on_disk(self) -> int:
         return 0
@@ -186,6 +235,7 @@ class MemoryStore:
             self._closed = True
             self._messages.clear()
             self._raw.clear()
+            self._by_mailbox.clear()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -194,8 +244,13 @@ class MemoryStore:
     def _matching(
         self, query: SearchQuery | None, after_seq: int | None, oldest_first: bool
     ) -> Iterator[StoredMessage]:
-        ordered = self._messages.values() if oldest_first else reversed(self._messages.values())
-        for stored in ordered:
+        ids: Reversible[str] = self._messages
+        for term in query.terms if query is not None else ():
+            if isinstance(term, MailboxTerm) and not term.negated:  # only its IDs can match
+                ids = self._by_mailbox.get(term.name, {})
+        ordered = ids if oldest_first else reversed(ids)
+        for message_id in ordered:
+            stored = self._messages[message_id]
             if after_seq is not None and stored.seq <= after_seq:
                 if oldest_first:
                     continue
@@ -203,15 +258,34 @@ class MemoryStore:
             if matches(query, stored):
                 yield stored
 
-    def _remove(self, message_ids: Iterable[str]) -> list[str]:
+    def _remove(self, message_ids: Iterable[str]) -> list[StoredMessage]:
         deleted = []
         for message_id in dict.fromkeys(message_ids):
             stored = self._messages.pop(message_id, None)
             if stored is not None:
                 del self._raw[message_id]
+                mailbox = stored.envelope.mailbox
+                del self._by_mailbox[mailbox][message_id]
+                self._unread[mailbox] -= not stored.read
+                if not self._by_mailbox[mailbox]:
+                    del self._by_mailbox[mailbox], self._unread[mailbox]
                 self._count_tags(stored.tags, -1)
-                deleted.append(message_id)
+                deleted.append(stored)
         return deleted
+
+    def _publish_by_mailbox(
+        self,
+        kind: ChangeKind,
+        messages: Iterable[StoredMessage | str],
+        *,
+        read: bool | None = None,
+        tags: tuple[str, ...] | None = None,
+    ) -> None:
+        """One change per mailbox for these messages (given as removed ones, or stored IDs)."""
+        stored = [self._messages[m] if isinstance(m, str) else m for m in messages]
+        pairs = [(message.id, message.envelope.mailbox) for message in stored]
+        for change in changes_by_mailbox(kind, pairs, read=read, tags=tags):
+            self._hub.publish(change)
 
     def _count_tags(self, tags: Iterable[str], delta: int) -> None:
         for tag in tags:

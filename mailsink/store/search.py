@@ -1,4 +1,6 @@
-"""Mailpit's search query language (reference §5): parsed once, evaluated by each store.
+"""Mailpit's search query language: parsed once, evaluated by each store.
+
+The language is described in docs/mailpit-api.md, Search query syntax.
 
 `parse_search_query` turns the user's text into a `SearchQuery`: a tuple of AND-ed terms, each
 already normalised (values cleaned and lower-cased, dates resolved to Unix milliseconds, sizes to
@@ -10,6 +12,10 @@ date, an empty `to:`, a token of punctuation only) is dropped.
 Example: `subject:invoice !from:admin@example.com is:tagged` →
 `TextTerm(SUBJECT, "invoice")`, `TextTerm(FROM, "admin@example.com", negated=True)`,
 `FlagTerm(TAGGED)`.
+
+`mailbox:NAME` (ours, not Mailpit's) keeps the messages filed in mailbox NAME: the name is
+compared exactly, case included, as mailbox names are; `mailbox_query(NAME)` is that query
+ready-made, for code that shows one mailbox (the HTTP API's `?mailbox=`, POP3, IMAP).
 """
 
 from __future__ import annotations
@@ -101,7 +107,15 @@ class SizeTerm:
     larger: bool
 
 
-Term = TextTerm | TagTerm | FlagTerm | ReceivedTerm | SizeTerm
+@dataclass(frozen=True, slots=True)
+class MailboxTerm:
+    """Filed in mailbox `name` (exact, case-sensitive; a name no mailbox has matches nothing)."""
+
+    name: str
+    negated: bool = False
+
+
+Term = TextTerm | TagTerm | FlagTerm | ReceivedTerm | SizeTerm | MailboxTerm
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +135,21 @@ def parse_search_query(text: str, tz: str | None = None) -> SearchQuery:
         if term is not None:
             terms.append(term)
     return SearchQuery(text, tuple(terms))
+
+
+def mailbox_query(name: str) -> SearchQuery:
+    """The query for every message in mailbox `name`; combine it with a user's query with
+    `narrowed_to_mailbox`."""
+    return SearchQuery(f"mailbox:{name}", (MailboxTerm(name),))
+
+
+def narrowed_to_mailbox(query: SearchQuery | None, name: str | None) -> SearchQuery | None:
+    """`query` limited to mailbox `name` (`query` itself when `name` is None)."""
+    if name is None:
+        return query
+    if query is None:
+        return mailbox_query(name)
+    return SearchQuery(f"{query.text} mailbox:{name}", (*query.terms, MailboxTerm(name)))
 
 
 def split_tokens(text: str) -> list[str]:
@@ -180,6 +209,9 @@ def _parse_token(token: str, tz: str | None) -> Term | None:
                 raw_value.lower() if field is TextField.SUBJECT else clean_search_value(raw_value)
             )
             return TextTerm(field, value, negated) if value else None
+    if lowered.startswith("mailbox:"):
+        name = token[len("mailbox:") :].strip()
+        return MailboxTerm(name, negated) if name else None
     if lowered.startswith("tag:"):
         name = clean_search_value(token[4:])
         return TagTerm(name, negated) if name else None
@@ -216,8 +248,8 @@ def address_search_text(addresses: tuple[Address, ...]) -> str:
 
 
 def matches(query: SearchQuery | None, stored: StoredMessage) -> bool:
-    """Whether a stored message matches every term: the reference semantics, which the memory
-    store uses directly and the SQLite store's compiled SQL must reproduce."""
+    """Whether a stored message matches every term: the semantics that define search, which the
+    memory store uses directly and the SQLite store's compiled SQL must reproduce."""
     return query is None or all(_term_matches(term, stored) for term in query.terms)
 
 
@@ -237,6 +269,8 @@ def _term_matches(term: Term, stored: StoredMessage) -> bool:
             return received >= bound_ms if on_or_after else received <= bound_ms
         case SizeTerm(bound, larger):
             return stored.size > bound if larger else stored.size < bound
+        case MailboxTerm(name, negated):
+            return (stored.envelope.mailbox == name) != negated
     raise AssertionError(f"unknown search term {term!r}")
 
 

@@ -3,8 +3,9 @@
 Each store keeps the same tables for what search filters on: `messages m` (Seq, read flag,
 received time in Unix milliseconds, size, attachment and inline counts), `tags` and
 `message_tags`, and a text table with one lower-cased column per `TextField` (`TEXT_COLUMN`).
-Everything but text terms compiles the same on both (`compile_filter_term`); how a text term
-finds its substring is each store's own: FTS5 trigrams on SQLite, `pg_trgm` on PostgreSQL.
+Everything but text terms (tags, flags, dates, sizes, mailboxes) compiles the same on both
+(`compile_filter_term`); how a text term finds its substring is each store's own: FTS5
+trigrams on SQLite, `pg_trgm` on PostgreSQL.
 
 Conditions are written with `?` placeholders; `ConditionList.mark` turns them into the
 driver's (`%s` for psycopg), so the SQL text never needs a literal `?` or `%`.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from mailsink.store.search import (
     Flag,
     FlagTerm,
+    MailboxTerm,
     ReceivedTerm,
     SizeTerm,
     TagTerm,
@@ -100,6 +102,8 @@ def compile_filter_term(term: Term, built: ConditionList) -> None:
             built.add(f"m.received_ms {'>=' if on_or_after else '<='} ?", bound_ms)
         case SizeTerm(bound, larger):
             built.add(f"m.size {'>' if larger else '<'} ?", bound)
+        case MailboxTerm(name, negated):  # the mailbox index, which also orders by Seq
+            built.add(f"m.mailbox {'!=' if negated else '='} ?", name)
         case TextTerm():
             raise AssertionError(f"a text term is the store's own to compile: {term!r}")
         case _:

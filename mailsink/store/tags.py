@@ -1,4 +1,5 @@
-"""Tag names as Mailpit cleans them (reference §4), shared by every store.
+"""Tag names as Mailpit cleans them (docs/mailpit-api.md, Tags, application and chaos
+endpoints), shared by every store.
 
 A tag keeps only `[a-zA-Z0-9 _.@-]` (anything else becomes a space), whitespace is collapsed,
 and it is at most 100 characters. Tags are unique case-insensitively, and a tag already in use

@@ -1,6 +1,7 @@
 """The HTTP app: UI, Mailpit API v1, our additions, MailHog API and WebSocket, under the webroot.
 
-Requests pass, outermost first: `SecurityHeaders` (nosniff on everything), `HostAllowlist`
+Requests pass, outermost first: `RequestMetrics` (only with metrics on, counting every answer),
+`SecurityHeaders` (nosniff on everything), `HostAllowlist`
 (DNS rebinding), `Cors` (only with `--api-cors`), `BasicAuth` (only with `--ui-auth-file`),
 `CrossSiteFormGuard` (POST needs JSON), `BodySizeLimit`, then the routes. The routes are
 mounted under `--webroot`; `/prefix` redirects to `/prefix/`.
@@ -84,6 +85,10 @@ def create_app(context: SinkContext) -> Starlette:
     config = context.config
     webroot = normalize_webroot(config.webroot)
     routes = app_routes()
+    if config.metrics and context.metrics is not None:
+        from mailsink.metrics import metrics_route  # prometheus-client only when asked for
+
+        routes.insert(0, metrics_route(context.metrics))
     if webroot != "/":
         prefix = webroot.rstrip("/")
 
@@ -100,6 +105,10 @@ def create_app(context: SinkContext) -> Starlette:
             listen_host,
         )
     middleware = [Middleware(SecurityHeaders), Middleware(HostAllowlist, config=config)]
+    if context.metrics is not None:
+        from mailsink.metrics import RequestMetrics
+
+        middleware.insert(0, Middleware(RequestMetrics, metrics=context.metrics))
     if config.api_cors:
         middleware.append(Middleware(Cors, origins=config.api_cors))
     if config.ui_auth_file is not None:

@@ -76,7 +76,11 @@ SCHEMAS: dict[str, Schema] = {
             "Attachments": INTEGER,
             "Snippet": STRING,
             "Seq": INTEGER,
+            "Mailbox": STRING,
         }
+    ),
+    "Mailbox": obj(
+        {"Name": STRING, "Total": INTEGER, "Unread": INTEGER, "Newest": nullable(DATE_TIME)}
     ),
     "MessagesList": obj(
         {
@@ -359,6 +363,21 @@ TZ = query_param("tz", "IANA time zone for `before:` and `after:` dates")
 START = query_param("start", "Offset into the results (default 0)", INTEGER)
 LIMIT = query_param("limit", "Page size (default 50)", INTEGER)
 LATEST = (query_param("query", "With `latest`: pick the newest message matching this"), TZ)
+MAILBOX = query_param(
+    "mailbox",
+    "Only messages filed in this mailbox (1 to 64 of `A-Za-z0-9._-`; default: every mailbox;"
+    " for `send`: file the message there)",
+)
+# Routes about messages take `?mailbox=`: every path that starts with one of these.
+MAILBOX_PATHS = (
+    "/api/v1/messages",
+    "/api/v1/search",
+    "/api/v1/send",
+    "/api/v1/message/",
+    "/api/v1/info",
+    "/api/v1/wait",
+    "/api/events",
+)
 
 
 def operation(
@@ -491,31 +510,6 @@ def mailpit_paths() -> dict[str, Schema]:
                 body=ref("Release"),
             ),
         },
-        "/api/v1/message/{id}/html-check": {
-            **message,
-            "get": operation(
-                "HTML compatibility check (not built: answers as Mailpit with it off)",
-                {200: json_body({"type": "object"}), 400: BAD_REQUEST, 404: NOT_FOUND},
-                tag=tag,
-            ),
-        },
-        "/api/v1/message/{id}/link-check": {
-            **message,
-            "get": operation(
-                "Link check (not built: answers as Mailpit with it off)",
-                {200: json_body({"type": "object"}), 400: BAD_REQUEST, 404: NOT_FOUND},
-                tag=tag,
-                parameters=(query_param("follow", "`true` or `1`: follow redirects"),),
-            ),
-        },
-        "/api/v1/message/{id}/sa-check": {
-            **message,
-            "get": operation(
-                "SpamAssassin check (not built: 404 as Mailpit without SpamAssassin)",
-                {404: text_body("Not enabled")},
-                tag=tag,
-            ),
-        },
         "/api/v1/tags": {
             "get": operation("Every tag in use, by name", {200: json_body(STRING_LIST)}, tag=tag),
             "put": operation(
@@ -580,6 +574,14 @@ def addition_paths() -> dict[str, Schema]:
                     query_param("timeout", "Seconds to wait (default 30, at most 300)", NUMBER),
                     TZ,
                 ),
+            )
+        },
+        "/api/v1/mailboxes": {
+            "get": operation(
+                "Every mailbox (the default one, those the rules name, those holding mail),"
+                " by name, with its counts",
+                {200: json_body(array(ref("Mailbox")))},
+                tag=tag,
             )
         },
         "/api/v1/openapi.json": {
@@ -767,6 +769,9 @@ def mailhog_paths() -> dict[str, Schema]:
 
 
 def openapi_document(webroot: str = "/") -> Schema:
+    # Imported here: the checks' part of the document is built from this module's helpers.
+    from mailsink.web.mailpit.check_schemas import CHECK_SCHEMAS, check_paths
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -774,14 +779,27 @@ def openapi_document(webroot: str = "/") -> Schema:
             "version": __version__,
             "description": (
                 "A local SMTP test sink. Mailpit's API v1 (compatible with its clients), "
-                "mailsink's additions (`Seq`, `Warnings`, `Envelope`, `/mime`, `/wait`), "
+                "mailsink's additions (`Seq`, `Warnings`, `Envelope`, `/mime`, `/wait`, "
+                "`/auth-check`, `/deliverability-check`, mailboxes), "
                 "and MailHog's API under `/mailhog`."
             ),
         },
         "servers": [{"url": webroot}],
-        "paths": mailpit_paths() | addition_paths() | view_paths() | mailhog_paths(),
-        "components": {"schemas": SCHEMAS},
+        "paths": with_mailbox_param(mailpit_paths() | check_paths() | addition_paths())
+        | view_paths()
+        | mailhog_paths(),
+        "components": {"schemas": SCHEMAS | CHECK_SCHEMAS},
     }
+
+
+def with_mailbox_param(paths: dict[str, Schema]) -> dict[str, Schema]:
+    """`?mailbox=` added to every operation of the `MAILBOX_PATHS`."""
+    for path, item in paths.items():
+        if path.startswith(MAILBOX_PATHS):
+            for method, spec in item.items():
+                if method != "parameters":
+                    spec["parameters"] = [*spec.get("parameters", ()), MAILBOX]
+    return paths
 
 
 async def openapi_endpoint(request: Request) -> Response:

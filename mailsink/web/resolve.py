@@ -15,7 +15,7 @@ from mailsink.store.base import Store, StoredMessage
 from mailsink.web.mailpit.message_json import load_parsed
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import NOT_FOUND_TEXT
-from mailsink.web.search_params import query_param
+from mailsink.web.search_params import mailbox_param, query_param
 
 LATEST = "latest"
 LATEST_NOT_FOUND_TEXT = "Message not found"
@@ -32,13 +32,17 @@ def resolve_message(
     store: Store, message_id: str, params: QueryParams, *, allow_latest: bool = True
 ) -> StoredMessage | None:
     """The message `message_id` names; `latest` resolves to the newest match of `?query=`
-    (BadRequest for a search too big to run)."""
+    (BadRequest for a search too big to run). With `?mailbox=`, only a message filed there."""
     if message_id == LATEST and allow_latest:
         newest = store.search(query_param(params), limit=1)
         return newest[0] if newest else None
     if not is_message_id(message_id):
         return None
-    return store.get(message_id)
+    stored = store.get(message_id)
+    mailbox = mailbox_param(params)
+    if stored is None or mailbox in (None, stored.envelope.mailbox):
+        return stored
+    return None
 
 
 def requested_message(request: Request, *, allow_latest: bool = True) -> StoredMessage:

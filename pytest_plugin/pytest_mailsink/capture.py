@@ -1,7 +1,8 @@
 """What the plugin knows about one test's mail, kept in the test item's stash.
 
-`mailsink_address` and the `mailsink` view share the test's address domain through it, and the
-failure report reads the test's mail from it after the test has run.
+`mailsink_address`, `mailsink_mailbox` and the `mailsink` view share the test's address domain
+and mailbox through it, and the failure report reads the test's mail from it after the test
+has run.
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ _NOT_IN_LABEL = re.compile(r"[^a-z0-9]+")
 _LABEL_PREFIX_LENGTH = 40  # + "-" + 8 hex digits stays well under DNS's 63 per label
 
 
-def new_address_domain(test_name: str) -> str:
-    """A domain no other test (in this run or any other) uses, readable in the web UI.
+def new_test_label(test_name: str) -> str:
+    """A name no other test (in this run or any other) uses, readable in the web UI; a DNS
+    label and a mailbox name alike.
 
-    >>> new_address_domain("test_reset[de]")  # doctest: +SKIP
-    'test-reset-de-3f9c0a7e.mailsink.test'
+    >>> new_test_label("test_reset[de]")  # doctest: +SKIP
+    'test-reset-de-3f9c0a7e'
     """
     import secrets  # here, not at the top: a run that uses no fixture imports nothing extra
 
     label = _NOT_IN_LABEL.sub("-", test_name.lower())[:_LABEL_PREFIX_LENGTH].strip("-") or "test"
-    return f"{label}-{secrets.token_hex(4)}{ADDRESS_DOMAIN_SUFFIX}"
+    return f"{label}-{secrets.token_hex(4)}"
+
+
+def new_address_domain(test_name: str) -> str:
+    """A domain no other test uses: `test-reset-de-3f9c0a7e.mailsink.test`."""
+    return new_test_label(test_name) + ADDRESS_DOMAIN_SUFFIX
 
 
 @dataclass
@@ -39,6 +46,7 @@ class MailCapture:
 
     test_name: str
     _domain: str | None = None
+    _mailbox: str | None = None
     # Called when the report needs the test's mail; each returns the mail of one view.
     readers: list[Callable[[], Sequence[CapturedMessage]]] = field(default_factory=list)
     reported: bool = False  # the failure report has shown the mail
@@ -48,6 +56,12 @@ class MailCapture:
         if self._domain is None:
             self._domain = new_address_domain(self.test_name)
         return self._domain
+
+    @property
+    def mailbox(self) -> str:
+        if self._mailbox is None:
+            self._mailbox = new_test_label(self.test_name)
+        return self._mailbox
 
     def messages(self) -> list[CapturedMessage]:
         found: dict[str, CapturedMessage] = {}

@@ -1,4 +1,5 @@
-"""The fixtures: `mailsink_server` (session), `mailsink` (per test) and `mailsink_address`.
+"""The fixtures: `mailsink_server` (session), `mailsink` (per test), `mailsink_address` and
+`mailsink_mailbox`.
 
 mailsink itself is imported inside the fixtures, never at module level: pytest imports plugins
 before coverage starts and before any test runs, so a run that uses no fixture pays nothing.
@@ -178,14 +179,24 @@ def mailsink(
 
 
 def _session_view(server: MailSink | RemoteSink, request: pytest.FixtureRequest) -> SinkView:
+    """A test that uses `mailsink_mailbox` sees only its mailbox, from the start; on a shared
+    sink, one that uses `mailsink_address` only mail of its domain, and the others only the
+    session's mailbox (`--mailsink-mailbox`), if there is one."""
     from mailsink.sink import MailSink
     from pytest_mailsink.view import local_view
 
+    capture = capture_of(request.node)
+    own_mailbox = capture.mailbox if "mailsink_mailbox" in request.fixturenames else None
     if isinstance(server, MailSink):
-        return local_view(server, server.timeout)
-    # On a shared sink, a test that uses mailsink_address sees only mail of its domain.
+        return local_view(server, server.timeout, own_mailbox, fresh=own_mailbox is not None)
     uses_addresses = "mailsink_address" in request.fixturenames
-    return server.view(capture_of(request.node).domain if uses_addresses else None)
+    settings = request.config.stash[SETTINGS_KEY]
+    mailbox = own_mailbox or settings.mailbox_for_worker(worker_id(request.config))
+    return server.view(
+        capture.domain if uses_addresses else None,
+        mailbox,
+        fresh=uses_addresses or own_mailbox is not None,
+    )
 
 
 @pytest.fixture
@@ -203,3 +214,12 @@ def mailsink_address(request: pytest.FixtureRequest) -> AddressFactory:
         return f"{local_part}@{capture.domain}"
 
     return address
+
+
+@pytest.fixture
+def mailsink_mailbox(request: pytest.FixtureRequest) -> str:
+    """A mailbox name unique to this test (`test-name-3f9c0a7e`); the `mailsink` view then
+    shows only that mailbox. Mail goes there when sent as SMTP user `mailbox:NAME` (any
+    password; `mailsink.smtp_user`) or with an `X-Mailsink-Mailbox: NAME` header, which keeps
+    tests apart on a shared remote sink even when they send to the same addresses."""
+    return capture_of(request.node).mailbox

@@ -12,10 +12,10 @@ from collections.abc import Generator
 import pytest
 
 from pytest_mailsink.capture import CAPTURE_KEY, MailCapture
-from pytest_mailsink.fixtures import mailsink, mailsink_address, mailsink_server
+from pytest_mailsink.fixtures import mailsink, mailsink_address, mailsink_mailbox, mailsink_server
 from pytest_mailsink.settings import SETTINGS_KEY, add_options, read_settings
 
-__all__ = ["mailsink", "mailsink_address", "mailsink_server"]  # pytest finds fixtures here
+__all__ = ["mailsink", "mailsink_address", "mailsink_mailbox", "mailsink_server"]  # fixtures
 
 MARKER_HELP = (
     "mailsink(tls='starttls'|'implicit', auth_required=True, max_size=BYTES, ...): give this "

@@ -6,8 +6,9 @@ and waited for with our long poll `GET /api/v1/wait`, so a wait costs one reques
 loop. Only the standard library is used: the plugin needs nothing beyond mailsink itself.
 
 A remote sink is shared (by other workers, other runs, other people), so a test's view is kept
-apart by its `mailsink_address` domain: it sees only mail from or to that domain. A test that
-uses no `mailsink_address` sees everything that arrived after it started.
+apart by its mailbox (`mailsink_mailbox`, or the session's `--mailsink-mailbox`): it sees only
+mail filed there; or by its `mailsink_address` domain: it sees only mail from or to that domain.
+A test that uses neither sees everything that arrived after it started.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class RemoteApi:
 
 
 def envelope_from_json(data: dict[str, Any]) -> Envelope:
-    """The inverse of the API's `Envelope` object (CONTRACT §4)."""
+    """The inverse of the API's `Envelope` object (docs/interface.md, Our additions)."""
     tls = data.get("TLS") or {}
     return Envelope(
         mail_from=data.get("MailFrom", ""),
@@ -146,11 +147,15 @@ class RemoteSource:
         self._query = f"addressed:{domain}" if domain else ""
         self._cache: dict[str, CapturedMessage] = {}
 
-    def _summaries_after(self, seq: int) -> list[dict[str, Any]]:
+    def _query_in(self, mailbox: str | None) -> str:
+        return f"{self._query} mailbox:{mailbox}".strip() if mailbox else self._query
+
+    def _summaries_after(self, seq: int, mailbox: str | None) -> list[dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         start = 0
+        query = self._query_in(mailbox)
         while True:
-            page = self._api.summaries(self._query, start=start, limit=PAGE_SIZE)
+            page = self._api.summaries(query, start=start, limit=PAGE_SIZE)
             found.update((s["ID"], s) for s in page if s["Seq"] > seq)
             if len(page) < PAGE_SIZE or any(s["Seq"] <= seq for s in page):
                 return sorted(found.values(), key=lambda s: s["Seq"])
@@ -168,9 +173,9 @@ class RemoteSource:
             self._cache[message_id] = message
         return message
 
-    def messages_after(self, seq: int) -> list[CapturedMessage]:
+    def messages_after(self, seq: int, mailbox: str | None = None) -> list[CapturedMessage]:
         found = []
-        for summary in self._summaries_after(seq):
+        for summary in self._summaries_after(seq, mailbox):
             message = self._load(summary["ID"])
             if message is not None and (
                 self._domain is None or concerns_domain(message, self._domain)
@@ -178,12 +183,12 @@ class RemoteSource:
                 found.append(message)
         return found
 
-    def last_seq(self) -> int:
-        newest = self._api.summaries(self._query, start=0, limit=1)
+    def last_seq(self, mailbox: str | None = None) -> int:
+        newest = self._api.summaries(self._query_in(mailbox), start=0, limit=1)
         return int(newest[0]["Seq"]) if newest else 0
 
-    def wait_for_new(self, after_seq: int, timeout: float) -> None:
-        self._api.wait(self._query, after_seq, timeout)
+    def wait_for_new(self, after_seq: int, timeout: float, mailbox: str | None = None) -> None:
+        self._api.wait(self._query_in(mailbox), after_seq, timeout)
 
 
 class RemoteSink(MailView):
@@ -203,9 +208,16 @@ class RemoteSink(MailView):
         """Raise `ConnectionError` now, not in the first test, when the URL is wrong."""
         self._api.summaries("", start=0, limit=1)
 
-    def view(self, domain: str | None = None) -> SinkView:
-        """A view that starts empty: only mail of `domain`, or else only what arrives from now."""
+    def view(
+        self, domain: str | None = None, mailbox: str | None = None, *, fresh: bool = False
+    ) -> SinkView:
+        """A view that starts empty: only mail of `domain` and/or `mailbox`, from the start
+        when `fresh` (they are this test's own), else what arrives from now."""
         source = RemoteSource(self._api, domain)
         return SinkView(
-            self, source, after_seq=0 if domain else source.last_seq(), timeout=self.timeout
+            self,
+            source,
+            after_seq=0 if fresh else source.last_seq(mailbox),
+            timeout=self.timeout,
+            mailbox=mailbox,
         )

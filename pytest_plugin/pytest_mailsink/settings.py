@@ -64,6 +64,18 @@ def add_options(parser: pytest.Parser) -> None:
         "from mailsink_address.",
     )
     group.addoption(
+        "--mailsink-mailbox",
+        dest="mailsink_mailbox",
+        metavar="NAME",
+        default=None,
+        help="remote mode: the session's tests read only mailbox NAME of the remote sink, and "
+        "send into it as SMTP user mailbox:NAME; {worker} in NAME is the xdist worker (gw0, …; "
+        "main without xdist), e.g. ci-1234-{worker}. ini: mailsink_mailbox.",
+    )
+    parser.addini(
+        "mailsink_mailbox", "remote mode: the mailbox the session reads (see --mailsink-mailbox)"
+    )
+    group.addoption(
         "--mailsink-ui",
         dest="mailsink_ui",
         action="store_true",
@@ -88,6 +100,13 @@ class Settings:
     url: str | None
     ui: bool
     dump: Path | None
+    mailbox: str | None = None  # remote mode: the session's mailbox, {worker} not yet filled
+
+    def mailbox_for_worker(self, worker_id: str | None) -> str | None:
+        """The session's mailbox with `{worker}` filled in (None when there is none)."""
+        if self.mailbox is None:
+            return None
+        return self.mailbox.replace("{worker}", worker_id or "main")
 
     def smtp_port_for_worker(self, worker_id: str | None) -> int:
         """A fixed port shifted by the xdist worker's number, so workers never clash."""
@@ -134,6 +153,15 @@ def read_settings(config: pytest.Config) -> Settings:
             "--mailsink-ui serves a local sink; it cannot go with --mailsink-url"
         )
     dump = config.getoption("mailsink_dump")
+    mailbox = _value(config, "mailbox") or None
+    if mailbox is not None:
+        from mailsink.mailboxes.names import is_mailbox_name
+
+        if not is_mailbox_name(mailbox.replace("{worker}", "gw0")):
+            raise pytest.UsageError(
+                "mailsink_mailbox: expected a mailbox name of 1 to 64 letters, digits, '.', '_'"
+                f" or '-' (and {{worker}}), got {mailbox!r}"
+            )
     return Settings(
         host=_value(config, "host") or None,
         port=_number(config, "port", int, 0, 65535),
@@ -142,6 +170,7 @@ def read_settings(config: pytest.Config) -> Settings:
         url=url,
         ui=config.getoption("mailsink_ui"),
         dump=Path(dump).expanduser().absolute() if dump else None,
+        mailbox=mailbox,
     )
 
 

@@ -22,12 +22,19 @@ class SinkAddress(Protocol):
 
 class SinkView(MailView):
     """A view of one sink that starts empty, with the sink's `host`, `port`, `smtps_port` and
-    `url`, so a test configures its app from the fixture alone (CONTRACT §6)."""
+    `url`, so a test configures its app from the fixture alone (docs/interface.md, pytest
+    plugin)."""
 
     def __init__(
-        self, sink: SinkAddress, source: MessageSource, *, after_seq: int, timeout: float
+        self,
+        sink: SinkAddress,
+        source: MessageSource,
+        *,
+        after_seq: int,
+        timeout: float,
+        mailbox: str | None = None,
     ) -> None:
-        super().__init__(source, after_seq=after_seq, timeout=timeout)
+        super().__init__(source, after_seq=after_seq, timeout=timeout, mailbox=mailbox)
         self._sink = sink
 
     @property
@@ -46,11 +53,28 @@ class SinkView(MailView):
     def url(self) -> str | None:
         return self._sink.url
 
+    @property
+    def smtp_user(self) -> str | None:
+        """The SMTP AUTH user that files mail in this view's mailbox (any password does), when
+        the view has one: `mailbox:NAME`."""
+        return None if self.mailbox_name is None else f"mailbox:{self.mailbox_name}"
+
+    def mailbox(self, name: str) -> SinkView:
+        """A view of mailbox `name` only, starting where this view starts."""
+        return SinkView(
+            self._sink, self.source, after_seq=self._floor, timeout=self.timeout, mailbox=name
+        )
+
     def __repr__(self) -> str:
-        return f"<mailsink view of {self.host}:{self.port}>"
+        where = f" mailbox {self.mailbox_name}" if self.mailbox_name else ""
+        return f"<mailsink view of {self.host}:{self.port}{where}>"
 
 
-def local_view(sink: MailSink, timeout: float) -> SinkView:
-    """A view of an in-process sink that sees what arrives from now on."""
+def local_view(
+    sink: MailSink, timeout: float, mailbox: str | None = None, *, fresh: bool = False
+) -> SinkView:
+    """A view of an in-process sink that sees what arrives from now on (from the start when
+    `fresh`: the mailbox is the test's own)."""
     source = sink.source  # the sink's own source: one store subscription and cache per sink
-    return SinkView(sink, source, after_seq=source.last_seq(), timeout=timeout)
+    floor = 0 if fresh else source.last_seq()
+    return SinkView(sink, source, after_seq=floor, timeout=timeout, mailbox=mailbox)

@@ -1,4 +1,4 @@
-"""CapturedMessage: the message object of the Python API (CONTRACT §6)."""
+"""CapturedMessage: the message object of the Python API (docs/interface.md, Python API)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 from mailsink.message.captured import CapturedMessage
 from mailsink.message.summary import summarize
 from mailsink.store.base import StoredMessage
-
-from .builders import make_envelope, newsletter, text_message, to_bytes
+from tests.builders import make_envelope, newsletter, text_message, to_bytes
 
 
 def captured(raw: bytes, rcpts: tuple[str, ...] = ("bob@example.test",)) -> CapturedMessage:

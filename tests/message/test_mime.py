@@ -8,8 +8,7 @@ import random
 import pytest
 
 from mailsink.message.mime import MAX_DEPTH, find_part, mime_tree_json, parse_message
-
-from .builders import many_parts, nested, newsletter, text_message, to_bytes
+from tests.builders import many_parts, nested, newsletter, text_message, to_bytes
 
 
 def ids(raw: bytes) -> dict[str, str]:

@@ -11,8 +11,7 @@ import pytest
 from mailsink.message.address import Address
 from mailsink.message.mime import parse_message
 from mailsink.message.summary import make_snippet, message_warnings, summarize
-
-from .builders import make_envelope, many_parts, nested, newsletter, text_message, to_bytes
+from tests.builders import make_envelope, many_parts, nested, newsletter, text_message, to_bytes
 
 
 def test_fields_of_a_simple_message() -> None:

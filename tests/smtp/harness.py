@@ -14,6 +14,7 @@ from mailsink.config import Config, HostPort
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeHub, ChangeKind, SmtpIncident
 from mailsink.ingest import Ingest
+from mailsink.mailboxes.router import MailboxRouter
 from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
@@ -38,7 +39,8 @@ class RunningSmtp:
         hub.subscribe(self._on_change)
         self.store = MemoryStore(hub)
         stats = RuntimeStats()
-        self.context = SinkContext(self.config, self.store, hub, Ingest(self.store, stats), stats)
+        ingest = Ingest(self.store, stats, MailboxRouter.from_config(self.config))
+        self.context = SinkContext(self.config, self.store, hub, ingest, stats)
         self._thread.start()
         try:
             self.auto_relay = self.call(self._start_relay())

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 import pytest
 
 from mailsink.config import HostPort
+from tests.builders import many_parts, nested
 
 from .harness import MakeSink, RawClient, RunningSmtp
 
@@ -360,30 +361,9 @@ def test_auth_required_refuses_mail_before_auth(make_sink: MakeSink) -> None:
     assert sink.wait_for_incident("AUTH required")
 
 
-def nested_message(depth: int) -> bytes:
-    """A message whose MIME parts nest `depth` levels deep."""
-    head, tail = [], []
-    for level in range(depth):
-        head.append(f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n')
-        tail.append(f"\r\n--b{level}--\r\n")
-    body = "Content-Type: text/plain\r\n\r\ndeep\r\n"
-    return (
-        "Subject: nested\r\nMIME-Version: 1.0\r\n" + "".join(head) + body + "".join(reversed(tail))
-    ).encode()
-
-
-def many_parts_message(parts: int) -> bytes:
-    body = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {n}\r\n" for n in range(parts))
-    return (
-        'Subject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
-        + body
-        + "--b--\r\n"
-    ).encode()
-
-
 @pytest.mark.slow
 def test_hostile_messages_do_not_stall_other_sessions(sink: RunningSmtp) -> None:
-    hostile = [many_parts_message(10_000), nested_message(200)]
+    hostile = [many_parts(10_000), nested(200)]
     errors: list[BaseException] = []
 
     def send_hostile() -> None:

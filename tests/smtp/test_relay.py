@@ -279,3 +279,20 @@ def test_relay_matching_forwards_only_matching_recipients(
     assert forwarded.envelope.rcpt_tos == ["t@qa.example"]
     sink.stop()  # waits for relays in progress: nothing else was forwarded
     assert len(upstream.messages()) == 1
+
+
+def test_a_message_filed_in_two_mailboxes_is_relayed_once(
+    make_sink: MakeSink, tmp_path: Path
+) -> None:
+    upstream = make_sink()
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nrcpt = "*@a.test"\nmailbox = "a"\n')
+    sink = make_sink(
+        smtp_relay_config=relay_file(tmp_path, upstream, relay_all="true"), mailbox_rules=rules
+    )
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+        client.sendmail("s@example.com", ["x@a.test", "y@b.test"], b"Subject: once\r\n\r\nx\r\n")
+    assert {m.envelope.mailbox for m in sink.wait_for_messages(2)} == {"a", "default"}
+    upstream.wait_for_messages(1)
+    sink.stop()  # waits for relays in progress
+    assert [m.envelope.rcpt_tos for m in upstream.messages()] == [["x@a.test", "y@b.test"]]

@@ -14,7 +14,7 @@ import bcrypt
 import pytest
 
 from mailsink.config import HostPort
-from mailsink.smtp.tls import self_signed_certificate
+from mailsink.tls import self_signed_certificate
 
 from .harness import MakeSink, RawClient, RunningSmtp, client_tls_context
 

@@ -162,6 +162,23 @@ def test_long_lists_of_changes_reach_the_other_node_whole(two_nodes) -> None:  #
     assert deleted == [m.id for m in stored]
 
 
+def test_nodes_agree_on_mailboxes_and_the_seq_epoch(two_nodes) -> None:  # type: ignore[no-untyped-def]
+    node_a, node_b, seen_on_b = two_nodes
+    stored = node_a.add(make_message(mailbox="team-a")).result(timeout=WAIT_SECONDS)
+    node_a.set_read([stored.id], True)
+    node_a.delete_all("team-a")
+
+    changes = seen_on_b.wait_for(3)
+    assert [(c.kind, c.mailbox) for c in changes] == [
+        (ChangeKind.NEW, "team-a"),
+        (ChangeKind.UPDATE, "team-a"),
+        (ChangeKind.DELETE, "team-a"),
+    ]
+    node_a.add(make_message(mailbox="team-b")).result(timeout=WAIT_SECONDS)
+    assert [m.name for m in node_b.mailboxes()] == ["team-b"]
+    assert node_a.seq_epoch == node_b.seq_epoch
+
+
 def test_seq_keeps_increasing_across_nodes_and_ids_stay_unique(two_nodes) -> None:  # type: ignore[no-untyped-def]
     node_a, node_b, _ = two_nodes
     futures = [

@@ -1,4 +1,4 @@
-"""Parsing of the search language (reference §5) and of tag names (§4), without a store."""
+"""Parsing of the search language and of tag names (docs/mailpit-api.md), without a store."""
 
 from __future__ import annotations
 

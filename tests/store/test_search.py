@@ -1,5 +1,6 @@
-"""Search (reference §5): one table of queries × expected messages over a fixed corpus, run on
-every store, plus a randomized cross-check that each SQL store agrees with the memory store on
+"""Search (docs/mailpit-api.md, Search query syntax): one table of queries × expected messages
+over a fixed corpus, run on every store, plus a randomized cross-check that each SQL store
+agrees with the memory store on
 arbitrary queries."""
 
 from __future__ import annotations

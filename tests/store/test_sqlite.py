@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from mailsink.events import Change, ChangeHub
+from mailsink.store.base import MailboxCounts
 from mailsink.store.codec import envelope_to_json, summary_to_json
-from mailsink.store.search import TextField, field_text, parse_search_query
+from mailsink.store.search import TextField, field_text, mailbox_query, parse_search_query
 from mailsink.store.sqlite import SqliteStore
 from mailsink.store.sqlite.raw_files import RAW_IN_FILE_ABOVE
 from mailsink.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
@@ -225,6 +226,81 @@ def test_a_version_1_database_is_migrated_with_its_mail_searchable(tmp_path: Pat
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
     db.close()
     assert "message_fields" not in tables
+
+
+def test_a_version_2_database_gets_the_mailbox_index_and_counts_per_mailbox(
+    tmp_path: Path,
+) -> None:
+    """Version 2 had no mailbox index and one row of counts for the whole store."""
+    path = tmp_path / "v2.db"
+    messages = [
+        make_message(subject="first", mailbox="team-a"),
+        make_message(subject="second", mailbox="team-b"),
+        make_message(subject="third", mailbox="team-a"),
+    ]
+    db = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[1](db)
+    MIGRATIONS[2](db)
+    db.execute("PRAGMA user_version = 2")
+    fields = (
+        TextField.SUBJECT,
+        TextField.MESSAGE_ID,
+        TextField.FROM,
+        TextField.TO,
+        TextField.CC,
+        TextField.BCC,
+        TextField.REPLY_TO,
+        TextField.TEXT,
+    )
+    for seq, message in enumerate(messages, 1):
+        db.execute(
+            "INSERT INTO messages (seq, id, received_ms, size, read, attachments, inlines,"
+            " mailbox) VALUES (?, ?, ?, ?, ?, 0, 0, ?)",
+            (seq, message.id, seq, len(message.raw), seq == 1, message.envelope.mailbox),
+        )
+        db.execute(
+            "INSERT INTO message_data VALUES (?, '[]', ?, ?)",
+            (seq, envelope_to_json(message.envelope), summary_to_json(message.summary)),
+        )
+        db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, message.raw))
+        texts = tuple(field_text(f, message.summary) for f in fields)
+        for table, key in (("message_text", "seq"), ("message_text_index", "rowid")):
+            db.execute(
+                f"INSERT INTO {table} ({key}, subject, message_id, from_text, to_text, cc_text,"
+                " bcc_text, reply_to_text, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, *texts),
+            )
+    db.execute("UPDATE mailbox_counts SET total = 3, unread = 2")
+    db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('messages', 3)")
+    db.close()
+
+    store = SqliteStore(path, ChangeHub())
+    try:
+        assert [(m.name, m.total, m.unread) for m in store.mailboxes()] == [
+            ("team-a", 2, 1),
+            ("team-b", 1, 1),
+        ]
+        assert store.count() == MailboxCounts(3, 2)
+        team_a = store.search(parse_search_query("mailbox:team-a"))
+        assert [m.summary.subject for m in team_a] == ["third", "first"]
+        assert store.raw(team_a[0].id) == messages[2].raw
+        assert store.add(make_message(mailbox="team-b")).result(timeout=30).seq == 4
+        assert store.count(mailbox_query("team-b")) == MailboxCounts(2, 2)
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        plan = " ".join(
+            row[-1]
+            for row in db.execute(
+                "EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE mailbox = ?"
+                " ORDER BY seq DESC LIMIT 50",
+                ("team-a",),
+            )
+        )
+    db.close()
+    assert "USING COVERING INDEX messages_mailbox" in plan
+    assert "TEMP B-TREE" not in plan, "the index gives the Seq order: no sort"
 
 
 def test_a_database_from_a_newer_mailsink_is_refused(tmp_path: Path) -> None:

@@ -7,11 +7,10 @@ installs it). Every page fails its test if the UI throws an uncaught JavaScript 
 
 from __future__ import annotations
 
-import smtplib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect, sync_playwright
 
 from mailsink import MailSink
+from tests.builders import compose, send_over_smtp
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,7 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 expect.set_options(timeout=20_000)  # a shared 2-core machine: generous, never a sleep
 
@@ -131,10 +130,8 @@ def send(
     mail_from: str = "app@example.com",
     to: tuple[str, ...] = ("user@example.com",),
 ) -> None:
-    """Send one message over a real SMTP connection."""
-    raw = message.as_bytes(policy=SMTP) if isinstance(message, EmailMessage) else message
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
-        client.sendmail(mail_from, list(to), raw)
+    """Send one message over a real SMTP connection, from the app to the user by default."""
+    send_over_smtp(sink, message, mail_from=mail_from, to=to)
 
 
 def simple_message(
@@ -145,16 +142,16 @@ def simple_message(
     text: str = "Hello from mailsink.",
     html: str | None = None,
 ) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = "Tue, 04 Jun 2024 10:31:02 +0000"
-    message["Message-ID"] = make_msgid(domain="example.com")
-    message.set_content(text)
-    if html is not None:
-        message.add_alternative(html, subtype="html")
-    return message
+    """A message from "App" (its rows read "App: <subject>"), each with its own Message-ID."""
+    return compose(
+        subject,
+        mail_from=sender,
+        to=to,
+        text=text,
+        html=html,
+        date="Tue, 04 Jun 2024 10:31:02 +0000",
+        message_id=make_msgid(domain="example.com"),
+    )
 
 
 @pytest.fixture
@@ -165,3 +162,18 @@ def mail(sink: MailSink) -> Callable[..., None]:
         send(sink, simple_message(subject, **options))
 
     return send_simple
+
+
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REFRESH_SCREENSHOTS = "MAILSINK_REFRESH_SCREENSHOTS"
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: the run leaves the working tree as it was unless asked.
+
+    docs/screenshots when `MAILSINK_REFRESH_SCREENSHOTS` is 1, true or yes; else a temporary
+    folder (the screenshots are still taken, so the test still runs every step)."""
+    if os.environ.get(REFRESH_SCREENSHOTS, "").strip().lower() in ("1", "true", "yes"):
+        return DOCS_SCREENSHOTS
+    return tmp_path

@@ -1,9 +1,11 @@
-"""Themes, and the screenshots in docs/screenshots (taken from a realistic mailbox)."""
+"""Themes, and the screenshots in docs/screenshots (taken from a realistic mailbox; see the
+`screenshot_dir` fixture for where they go)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from mailsink import MailSink
 
-from .conftest import SCREENSHOTS, Ui, send, simple_message
+from .conftest import Ui, send, simple_message
 
 pytestmark = pytest.mark.browser
 
@@ -107,16 +109,17 @@ def fill_mailbox(sink: MailSink) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshots(make_ui: Callable[..., Ui], sink: MailSink, scheme: str) -> None:
+def test_screenshots(
+    make_ui: Callable[..., Ui], sink: MailSink, scheme: str, screenshot_dir: Path
+) -> None:
     fill_mailbox(sink)
     ui = make_ui(sink, color_scheme=scheme, viewport=(1280, 800))
     page = ui.open()
     expect(ui.row("Welcome to Acme")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="8 messages · 4 unread")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"inbox-{scheme}.png")
+    page.screenshot(path=screenshot_dir / f"inbox-{scheme}.png")
 
     ui.row("Welcome to Acme").click()
     expect(ui.html_body().get_by_role("link", name="Confirm my email")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="3 unread")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / f"message-{scheme}.png")
+    page.screenshot(path=screenshot_dir / f"message-{scheme}.png")

@@ -3,10 +3,8 @@ a sender that goes through real SMTP."""
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import httpx
 import pytest
 
 from mailsink import MailSink
+from tests.builders import compose, send_over_smtp
 
 SendMail = Callable[..., str]
 
@@ -60,29 +59,6 @@ def client(sink: MailSink) -> Iterator[httpx.Client]:
         yield http
 
 
-def compose(
-    subject: str = "Hello",
-    *,
-    mail_from: str = "Sender Name <sender@example.com>",
-    to: str = "Rcpt <rcpt@example.com>",
-    text: str = "Hello there\n",
-    html: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["From"] = mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = "Tue, 02 Jan 2024 03:04:05 +1300"
-    message["Message-ID"] = f"<{subject.replace(' ', '-')}@example.com>"
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(text)
-    if html is not None:
-        message.add_alternative(html, subtype="html")
-    return message
-
-
 def smtp_send(
     sink: MailSink,
     message: EmailMessage | bytes,
@@ -91,9 +67,7 @@ def smtp_send(
     rcpt_to: tuple[str, ...] = ("rcpt@example.com",),
 ) -> str:
     """Send over real SMTP; returns the stored message's ID (known once the 250 is in)."""
-    raw = message.as_bytes() if isinstance(message, EmailMessage) else message
-    with smtplib.SMTP(sink.host, sink.port, timeout=30) as smtp:
-        smtp.sendmail(mail_from, list(rcpt_to), raw)
+    send_over_smtp(sink, message, mail_from=mail_from, to=rcpt_to)
     return sink.messages[-1].id
 
 

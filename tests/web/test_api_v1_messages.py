@@ -1,4 +1,7 @@
-"""`/api/v1/messages` and `/api/v1/search`: list, search, mark read, delete (reference §2)."""
+"""`/api/v1/messages` and `/api/v1/search`: list, search, mark read, delete.
+
+The shapes are in docs/mailpit-api.md, Message collection endpoints.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ SUMMARY_KEYS = [
     "Attachments",
     "Snippet",
     "Seq",
+    "Mailbox",
 ]
 
 

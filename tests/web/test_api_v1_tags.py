@@ -1,4 +1,7 @@
-"""Tags: from X-Tags and plus-addressing, set, list, rename, delete (reference §4)."""
+"""Tags: from X-Tags and plus-addressing, set, list, rename, delete.
+
+The shapes are in docs/mailpit-api.md, Tags, application and chaos endpoints.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`info`, `webui`, chaos, health probes (reference §4)."""
+"""`info`, `webui`, chaos, health probes.
+
+The shapes are in docs/mailpit-api.md, Tags, application and chaos endpoints.
+"""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ import json
 import threading
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,8 +18,9 @@ from mailhog import Mailhog
 from websockets.asyncio.client import connect
 
 from mailsink import MailSink
+from tests.builders import compose
 
-from .conftest import SendMail, compose, smtp_send
+from .conftest import SendMail, smtp_send
 
 MESSAGE_KEYS = ["ID", "From", "To", "Content", "Created", "MIME", "Raw"]
 CONTENT_KEYS = ["Headers", "Body", "Size", "MIME"]
@@ -35,11 +35,14 @@ def pypi_client(sink: MailSink) -> Mailhog:
 
 
 def multipart_message() -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["From"] = "Ann <ann@example.com>"
-    message["To"] = "bob@example.com"
-    message["Subject"] = "Report"
-    message.set_content("See the attachment.\n")
+    message = compose(
+        "Report",
+        mail_from="Ann <ann@example.com>",
+        to="bob@example.com",
+        text="See the attachment.\n",
+        date=None,
+        message_id=None,
+    )
     message.add_attachment(b"\x00\x01binary", maintype="application", subtype="octet-stream",
                            filename="data.bin")  # fmt: skip
     return message
@@ -276,7 +279,7 @@ def test_v1_events_stream_each_new_message_as_server_sent_events(
 
 def until_streaming(sink: MailSink, stream: str) -> None:
     """Block until the app's stream has a client registered (so no new message is missed)."""
-    app = sink._server._http.config.app  # type: ignore[union-attr]
+    app = sink._server._http_servers[0].server.config.app
     pause = threading.Event()
     for _ in range(3000):
         broadcaster = getattr(app.state, stream, None)

@@ -15,8 +15,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from mailsink import MailSink
 from mailsink.web.app import app_routes
 from mailsink.web.openapi import openapi_document
+from tests.builders import compose
 
-from .conftest import SendMail, compose, smtp_send
+from .conftest import SendMail, smtp_send
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "patch"}
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
@@ -104,9 +105,14 @@ def stored_id(sink: MailSink, send_mail: SendMail) -> str:
         ("/api/v1/message/{id}", "/api/v1/message/{id}"),
         ("/api/v1/message/{id}/headers", "/api/v1/message/{id}/headers"),
         ("/api/v1/message/{id}/mime", "/api/v1/message/{id}/mime"),
+        ("/api/v1/message/{id}/html-check", "/api/v1/message/{id}/html-check"),
+        ("/api/v1/message/{id}/auth-check", "/api/v1/message/{id}/auth-check"),
+        ("/api/v1/message/{id}/deliverability-check", "/api/v1/message/{id}/deliverability-check"),
         ("/api/v1/wait?since=0", "/api/v1/wait"),
         ("/api/v1/tags", "/api/v1/tags"),
         ("/api/v1/info", "/api/v1/info"),
+        ("/api/v1/mailboxes", "/api/v1/mailboxes"),
+        ("/api/v1/messages?mailbox=default", "/api/v1/messages"),
         ("/api/v1/webui", "/api/v1/webui"),
         ("/mailhog/api/v2/messages", "/mailhog/api/v2/messages"),
         ("/api/v2/search?kind=containing&query=parts", "/api/v2/search"),

@@ -1,5 +1,6 @@
-"""CONTRACT §7 over real HTTP: Host allowlist, cross-site forms, basic auth, body caps, CORS,
-nosniff, and hostile requests that must get a clear 4xx and change nothing."""
+"""Security defaults (docs/interface.md) over real HTTP: Host allowlist, cross-site forms,
+basic auth, body caps, CORS, nosniff, and hostile requests that must get a clear 4xx and change
+nothing."""
 
 from __future__ import annotations
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.policy import SMTP
 
 import httpx
 
 from mailsink import MailSink
+from tests.builders import compose
 
 SendMail = Callable[..., str]
 SendMessage = Callable[..., str]
@@ -16,15 +16,15 @@ MakeSink = Callable[..., MailSink]
 
 
 def cid_message() -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["From"] = "a@example.com"
-    message["To"] = "b@example.com"
-    message["Subject"] = "cid"
-    message.set_content("text version\n")
-    message.add_alternative(
-        '<html><head></head><body><img src="cid:logo@x"><a href="https://example.com/">go</a>'
+    message = compose(
+        "cid",
+        mail_from="a@example.com",
+        to="b@example.com",
+        text="text version\n",
+        html='<html><head></head><body><img src="cid:logo@x"><a href="https://example.com/">go</a>'
         "<script>alert(1)</script></body></html>",
-        subtype="html",
+        date=None,
+        message_id=None,
     )
     html = message.get_body(("html",))
     assert isinstance(html, EmailMessage)

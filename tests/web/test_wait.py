@@ -23,7 +23,7 @@ WAIT_LIMIT = 60.0  # generous: the machine is shared; no test waits this long wh
 
 def pending_waiters(sink: MailSink) -> int:
     """How many requests the running app has waiting (its registry exists after the first)."""
-    app = sink._server._http.config.app  # type: ignore[union-attr]
+    app = sink._server._http_servers[0].server.config.app
     waiters: MessageWaiters | None = getattr(app.state, "message_waiters", None)
     return 0 if waiters is None else waiters.pending
 

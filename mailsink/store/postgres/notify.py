@@ -2,15 +2,16 @@
 LISTENs and publishes the other nodes' changes on its own `ChangeHub`.
 
 A notification says only what changed, in a few bytes (PostgreSQL allows 8,000 a payload):
-the kind, the writing node, and the Seqs (new messages) or IDs (the rest), a long list cut
-into several notifications. The listener reads the rest from the database: the new messages,
-the tags now set. NOTIFY is transactional: it is delivered when the transaction commits and
-not at all if it rolls back, so a node never hears of a change it cannot read.
+the kind, the writing node, and the Seqs (new messages) or IDs (the rest) with their mailbox
+(changes are published per mailbox), a long list cut into several notifications. The listener
+reads the rest from the database: the new messages, the tags now set. NOTIFY is transactional:
+it is delivered when the transaction commits and not at all if it rolls back, so a node never
+hears of a change it cannot read.
 
     {"node": "3f2a…", "kind": "new", "seqs": [41, 42]}
-    {"node": "3f2a…", "kind": "update", "ids": ["…"], "read": true}
-    {"node": "3f2a…", "kind": "update", "ids": ["…"], "tags": true}
-    {"node": "3f2a…", "kind": "delete" | "prune", "ids": ["…"]}
+    {"node": "3f2a…", "kind": "update", "ids": ["…"], "mailbox": "team-a", "read": true}
+    {"node": "3f2a…", "kind": "update", "ids": ["…"], "mailbox": "team-a", "tags": true}
+    {"node": "3f2a…", "kind": "delete" | "prune", "ids": ["…"], "mailbox": "team-a"}
     {"node": "3f2a…", "kind": "truncate"}
 
 A node ignores its own notifications (it published those changes itself, at commit). When
@@ -65,6 +66,8 @@ def notifications(node: str, changes: Sequence[Change]) -> list[str]:
             payloads.append(_payload(node, change.kind.value))
             continue
         extra: dict[str, Any] = {}
+        if change.mailbox is not None:
+            extra["mailbox"] = change.mailbox
         if change.read is not None:
             extra["read"] = change.read
         if change.tags is not None:
@@ -182,10 +185,16 @@ class Listener:
 
     def _changes(self, kind: str, data: dict[str, Any]) -> list[Change]:
         ids = tuple(data.get("ids", ()))
+        mailbox = data.get("mailbox")
         match kind:
             case "new":
                 return [
-                    Change(ChangeKind.NEW, ids=(stored.id,), message=stored)
+                    Change(
+                        ChangeKind.NEW,
+                        ids=(stored.id,),
+                        message=stored,
+                        mailbox=stored.envelope.mailbox,
+                    )
                     for stored in self._read_messages(list(data["seqs"]))
                 ]
             case "update" if data.get("tags"):
@@ -193,12 +202,13 @@ class Listener:
                 for message_id, tags in self._read_tags(list(ids)).items():
                     by_tags.setdefault(tags, []).append(message_id)
                 return [
-                    Change(ChangeKind.UPDATE, ids=tuple(group), tags=tags)
+                    Change(ChangeKind.UPDATE, ids=tuple(group), tags=tags, mailbox=mailbox)
                     for tags, group in by_tags.items()
                 ]
             case "update":
-                return [Change(ChangeKind.UPDATE, ids=ids, read=bool(data.get("read")))]
+                read = bool(data.get("read"))
+                return [Change(ChangeKind.UPDATE, ids=ids, read=read, mailbox=mailbox)]
             case "delete" | "prune" | "truncate":
-                return [Change(ChangeKind(kind), ids=ids)]
+                return [Change(ChangeKind(kind), ids=ids, mailbox=mailbox)]
         log.warning("ignored a notification of an unknown kind: %.100r", kind)
         return []

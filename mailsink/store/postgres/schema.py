@@ -7,8 +7,9 @@ is refused rather than guessed at. `mailsink db upgrade --database URL` runs `mi
 (before a rolling update of the nodes, say).
 
 Layout (names as in the SQLite store, so `mailsink.store.sql_query` compiles for both):
-- `store_state`: one row: the last Seq given out and the total and unread counts. Every write
-  transaction locks it first: writes from every node are serialized, so Seqs are given out in
+- `store_state`: one row: the last Seq given out, and the Seq epoch (IMAP's UIDVALIDITY: made
+  with the database, so every node tells clients the same). Every write transaction locks it
+  first: writes from every node are serialized, so Seqs are given out in
   commit order (a reader that saw Seq n never later finds a new message below n), and a
   transaction that fails gives its Seqs back (a database SEQUENCE would leave a gap).
 - `messages`: what search filters on, plus envelope, summary and tags as JSON text (the
@@ -20,11 +21,14 @@ Layout (names as in the SQLite store, so `mailsink.store.sql_query` compiles for
 - `raw`: the exact bytes, `bytea` stored uncompressed (`EXTERNAL`), so that reading a large
   message slice by slice fetches only the slices.
 - `tags`, `message_tags`: tag names and which messages carry them.
+- `mailbox_counts`: the total and unread counts of each mailbox holding mail, kept by the
+  writes (the store's counts are their sums).
 Rows that hang off a message go with it (`ON DELETE CASCADE`).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 import psycopg
@@ -40,11 +44,17 @@ def _create_v1(db: psycopg.Connection) -> None:
         """CREATE TABLE store_state (
             singleton boolean PRIMARY KEY DEFAULT TRUE CHECK (singleton),
             last_seq bigint NOT NULL,
+            seq_epoch integer NOT NULL
+        )"""
+    )
+    db.execute("INSERT INTO store_state VALUES (TRUE, 0, %s)", (secrets.randbelow(2**31 - 1) + 1,))
+    db.execute(
+        """CREATE TABLE mailbox_counts (
+            mailbox text PRIMARY KEY,
             total bigint NOT NULL,
             unread bigint NOT NULL
         )"""
     )
-    db.execute("INSERT INTO store_state VALUES (TRUE, 0, 0, 0)")
     db.execute(
         """CREATE TABLE messages (
             seq bigint PRIMARY KEY,

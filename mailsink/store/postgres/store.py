@@ -18,7 +18,7 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool
 
 from mailsink.config import shown_database
 from mailsink.events import ChangeHub
-from mailsink.store.base import MailboxCounts, NewMessage, StoredMessage
+from mailsink.store.base import MailboxCounts, MailboxStatus, NewMessage, StoredMessage
 from mailsink.store.codec import envelope_from_json, summary_from_json
 from mailsink.store.postgres import writes
 from mailsink.store.postgres.notify import CHANNEL, Listener
@@ -35,7 +35,7 @@ from mailsink.store.postgres.query import compile_query
 from mailsink.store.postgres.schema import migrate
 from mailsink.store.postgres.writer import Writer
 from mailsink.store.postgres.writes import RAW_PIECE
-from mailsink.store.search import SearchQuery
+from mailsink.store.search import MailboxTerm, SearchQuery
 from mailsink.store.tags import tag_sort_key
 
 POOL_APPLICATION_NAME = "mailsink"  # in pg_stat_activity
@@ -43,6 +43,13 @@ DEFAULT_POOL_SIZE = 8  # connections for this node's reads and its writer
 CONNECT_TIMEOUT_SECONDS = 30.0
 RECENT_WINDOW = 1000  # messages a text search walks before it asks the index (`_text_page`)
 
+_COUNTS = "SELECT COALESCE(sum(total), 0), COALESCE(sum(unread), 0) FROM mailbox_counts"
+# Each mailbox's counts, and its newest message's arrival (from the mailbox index, in Seq
+# order); by name as Python sorts it (byte order, whatever the database's collation).
+_MAILBOXES = """SELECT c.mailbox, c.total, c.unread, (SELECT m.received_ms FROM messages m
+    WHERE m.mailbox = c.mailbox ORDER BY m.seq DESC LIMIT 1)
+    FROM mailbox_counts c WHERE c.total > 0 ORDER BY c.mailbox COLLATE "C"
+"""
 _SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.summary,
     COALESCE(m.exact_search_text, t.search_text), m.exact_search_text IS NOT NULL
     FROM messages m JOIN message_text t ON t.seq = m.seq"""
@@ -100,8 +107,8 @@ class PostgresStore:
     def delete(self, message_ids: Iterable[str]) -> list[str]:
         return self._writer.write(partial(writes.delete, message_ids=list(message_ids)))
 
-    def delete_all(self) -> None:
-        self._writer.write(writes.delete_all)
+    def delete_all(self, mailbox: str | None = None) -> None:
+        self._writer.write(partial(writes.delete_all, mailbox=mailbox))
 
     def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
         wanted = None if message_ids is None else list(message_ids)
@@ -116,8 +123,16 @@ class PostgresStore:
     def delete_tag(self, tag: str) -> None:
         self._writer.write(partial(writes.rename_tag, old=tag, new=None))
 
-    def prune(self, *, max_count: int = 0, older_than: datetime | None = None) -> list[str]:
-        return self._writer.write(partial(writes.prune, max_count=max_count, older_than=older_than))
+    def prune(
+        self,
+        *,
+        max_count: int = 0,
+        older_than: datetime | None = None,
+        mailbox: str | None = None,
+    ) -> list[str]:
+        return self._writer.write(
+            partial(writes.prune, max_count=max_count, older_than=older_than, mailbox=mailbox)
+        )
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -173,7 +188,16 @@ class PostgresStore:
     def count(self, query: SearchQuery | None = None) -> MailboxCounts:
         with self._reading() as db:
             if query is None or not query.terms:  # the counts kept by every write
-                row = db.execute("SELECT total, unread FROM store_state").fetchone()
+                row = db.execute(_COUNTS).fetchone()
+            elif len(query.terms) == 1 and isinstance(query.terms[0], MailboxTerm):
+                term = query.terms[0]
+                kept = db.execute(f"{_COUNTS} WHERE mailbox = %s", (term.name,)).fetchone()
+                assert kept is not None
+                if not term.negated:
+                    return MailboxCounts(int(kept[0]), int(kept[1]))
+                everything = db.execute(_COUNTS).fetchone()
+                assert everything is not None
+                row = (everything[0] - kept[0], everything[1] - kept[1])
             else:
                 compiled = compile_query(query)
                 source = "messages m"
@@ -189,6 +213,22 @@ class PostgresStore:
                     ).fetchone()
         assert row is not None
         return MailboxCounts(int(row[0]), int(row[1]))
+
+    def mailboxes(self) -> list[MailboxStatus]:
+        with self._reading() as db:
+            rows = db.execute(_MAILBOXES).fetchall()
+        return [
+            MailboxStatus(name, int(total), int(unread), datetime.fromtimestamp(newest / 1000, UTC))
+            for name, total, unread, newest in rows
+        ]
+
+    @property
+    def seq_epoch(self) -> int:
+        """The database's Seq epoch (IMAP's UIDVALIDITY), the same on every node."""
+        with self._reading() as db:
+            row = db.execute("SELECT seq_epoch FROM store_state").fetchone()
+        assert row is not None
+        return int(row[0])
 
     def tags(self) -> dict[str, int]:
         with self._reading() as db:

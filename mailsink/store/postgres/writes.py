@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
@@ -18,7 +19,7 @@ from typing import TypeVar
 import psycopg
 import psycopg.errors
 
-from mailsink.events import Change, ChangeKind
+from mailsink.events import Change, ChangeKind, changes_by_mailbox
 from mailsink.store.base import NewMessage, StoredMessage, TagError
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.dates import to_unix_ms
@@ -50,12 +51,12 @@ def insert_many(
     that only that one fails)."""
     count = len(messages)
     row = db.execute(
-        "UPDATE store_state SET last_seq = last_seq + %s, total = total + %s,"
-        " unread = unread + %s RETURNING last_seq",
-        (count, count, count),
+        "UPDATE store_state SET last_seq = last_seq + %s RETURNING last_seq", (count,)
     ).fetchone()
     assert row is not None
     seqs = range(row[0] - count + 1, row[0] + 1)
+    per_mailbox = Counter(storable_text(message.envelope.mailbox) for message in messages)
+    _add_counts(db, [(mailbox, n, n) for mailbox, n in per_mailbox.items()])
     tags = [clean_tags(message.summary.tags, partial(_tag_spelling, db)) for message in messages]
     cursor = db.cursor()
     try:
@@ -80,7 +81,10 @@ def insert_many(
             summary=message.summary,
             tags=message_tags,
         )
-        outcomes.append((stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)))
+        new = Change(
+            ChangeKind.NEW, ids=(stored.id,), message=stored, mailbox=stored.envelope.mailbox
+        )
+        outcomes.append((stored, (new,)))
     return outcomes
 
 
@@ -129,13 +133,16 @@ def _copy_raw(cursor: psycopg.Cursor, seqs: range, messages: Sequence[NewMessage
 def delete(db: psycopg.Connection, message_ids: list[str]) -> Outcome[list[str]]:
     wanted = _positions(message_ids)
     rows = _delete_where(db, "id = ANY(%s)", (list(wanted),))
-    deleted = sorted((message_id for message_id, _, _ in rows), key=wanted.__getitem__)
-    return deleted, (Change(ChangeKind.DELETE, ids=tuple(deleted)),) if deleted else ()
+    rows.sort(key=lambda row: wanted[row[0]])
+    return [row[0] for row in rows], _changes(ChangeKind.DELETE, rows)
 
 
-def delete_all(db: psycopg.Connection) -> Outcome[None]:
-    db.execute("TRUNCATE message_tags, tags, message_text, raw, messages")
-    db.execute("UPDATE store_state SET total = 0, unread = 0")
+def delete_all(db: psycopg.Connection, mailbox: str | None = None) -> Outcome[None]:
+    """Every message (one TRUNCATE), or every message of `mailbox` (a DELETE of its IDs)."""
+    if mailbox is not None:
+        rows = _delete_where(db, "mailbox = %s", (mailbox,))
+        return None, _changes(ChangeKind.DELETE, rows)
+    db.execute("TRUNCATE message_tags, tags, message_text, raw, messages, mailbox_counts")
     return None, (Change(ChangeKind.TRUNCATE),)
 
 
@@ -148,35 +155,40 @@ def set_read(
         where += " AND id = ANY(%s)"
         params.append(list(dict.fromkeys(message_ids)))
     rows = db.execute(
-        f"UPDATE messages SET read = %s WHERE {where} RETURNING id, seq", (read, *params)
+        f"UPDATE messages SET read = %s WHERE {where} RETURNING id, seq, mailbox",
+        (read, *params),
     ).fetchall()
     if message_ids is None:
         rows.sort(key=lambda row: row[1])
     else:
         wanted = _positions(message_ids)
         rows.sort(key=lambda row: wanted[row[0]])
-    changed = [message_id for message_id, _ in rows]
-    db.execute(
-        "UPDATE store_state SET unread = unread + %s",
-        (-len(changed) if read else len(changed),),
+    per_mailbox = Counter(mailbox for _, _, mailbox in rows)
+    _add_counts(db, [(mailbox, 0, -n if read else n) for mailbox, n in per_mailbox.items()])
+    pairs = [(message_id, mailbox) for message_id, _, mailbox in rows]
+    return [message_id for message_id, _ in pairs], changes_by_mailbox(
+        ChangeKind.UPDATE, pairs, read=read
     )
-    return changed, (Change(ChangeKind.UPDATE, ids=tuple(changed), read=read),) if changed else ()
 
 
 def set_tags(db: psycopg.Connection, message_ids: list[str], tags: list[str]) -> Outcome[None]:
     cleaned = clean_tags(tags, partial(_tag_spelling, db))
     wanted = list(dict.fromkeys(message_ids))
-    found: dict[str, int] = dict(
-        db.execute("SELECT id, seq FROM messages WHERE id = ANY(%s)", (wanted,)).fetchall()
-    )
+    found: dict[str, tuple[int, str]] = {
+        message_id: (seq, mailbox)
+        for message_id, seq, mailbox in db.execute(
+            "SELECT id, seq, mailbox FROM messages WHERE id = ANY(%s)", (wanted,)
+        )
+    }
     targets = [message_id for message_id in wanted if message_id in found]
-    seqs = [found[message_id] for message_id in targets]
+    seqs = [found[message_id][0] for message_id in targets]
     db.execute("DELETE FROM message_tags WHERE seq = ANY(%s)", (seqs,))
     for seq in seqs:
         _link_tags(db, seq, cleaned)
     db.execute("UPDATE messages SET tags = %s WHERE seq = ANY(%s)", (json.dumps(cleaned), seqs))
     _drop_unused_tags(db)
-    return None, (Change(ChangeKind.UPDATE, ids=tuple(targets), tags=cleaned),) if targets else ()
+    pairs = [(message_id, found[message_id][1]) for message_id in targets]
+    return None, changes_by_mailbox(ChangeKind.UPDATE, pairs, tags=cleaned)
 
 
 def rename_tag(db: psycopg.Connection, old: str, new: str | None) -> Outcome[None]:
@@ -221,11 +233,13 @@ def rename_tag(db: psycopg.Connection, old: str, new: str | None) -> Outcome[Non
 
 
 def prune(
-    db: psycopg.Connection, max_count: int, older_than: datetime | None
+    db: psycopg.Connection, max_count: int, older_than: datetime | None, mailbox: str | None
 ) -> Outcome[list[str]]:
-    """The aged first, then the excess beyond the newest `max_count` of the others, each in
-    Seq order (as the memory store lists them)."""
+    """Retention among all messages, or those of `mailbox`: the aged first, then the excess
+    beyond the newest `max_count` of the others, each in Seq order (as the memory store lists
+    them)."""
     bound = None if older_than is None else to_unix_ms(older_than)
+    within, within_params = ("mailbox = %s", [mailbox]) if mailbox is not None else ("TRUE", [])
     conditions: list[str] = []
     params: list[object] = []
     if bound is not None:
@@ -234,37 +248,53 @@ def prune(
     if max_count > 0:
         kept, kept_params = ("received_ms >= %s", [bound]) if bound is not None else ("TRUE", [])
         conditions.append(
-            f"seq IN (SELECT seq FROM messages WHERE {kept} ORDER BY seq DESC OFFSET %s)"
+            f"seq IN (SELECT seq FROM messages WHERE {within} AND {kept}"
+            " ORDER BY seq DESC OFFSET %s)"
         )
-        params += [*kept_params, max_count]
+        params += [*within_params, *kept_params, max_count]
     if not conditions:
         return [], ()
-    rows = _delete_where(db, " OR ".join(conditions), tuple(params))
+    where = f"{within} AND ({' OR '.join(conditions)})"
+    rows = _delete_where(db, where, (*within_params, *params))
     if bound is not None:
         rows.sort(key=lambda row: (row[2] >= bound, row[1]))
-    deleted = [message_id for message_id, _, _ in rows]
-    return deleted, (Change(ChangeKind.PRUNE, ids=tuple(deleted)),) if deleted else ()
+    return [row[0] for row in rows], _changes(ChangeKind.PRUNE, rows)
 
 
 def _delete_where(
     db: psycopg.Connection, where: str, params: tuple[object, ...]
-) -> list[tuple[str, int, int]]:
+) -> list[tuple[str, int, int, str]]:
     """Delete the messages matching `where` (and what hangs off them); their (ID, Seq,
-    received time) in Seq order."""
+    received time, mailbox) in Seq order."""
     rows = db.execute(
-        f"DELETE FROM messages WHERE {where} RETURNING id, seq, received_ms, read", params
+        f"DELETE FROM messages WHERE {where} RETURNING id, seq, received_ms, mailbox, read",
+        params,
     ).fetchall()
     if rows:
-        unread = sum(not read for *_, read in rows)
-        db.execute(
-            "UPDATE store_state SET total = total - %s, unread = unread - %s",
-            (len(rows), unread),
-        )
+        totals = Counter(mailbox for *_, mailbox, _ in rows)
+        unread = Counter(mailbox for *_, mailbox, read in rows if not read)
+        _add_counts(db, [(mailbox, -n, -unread[mailbox]) for mailbox, n in totals.items()])
+        db.execute("DELETE FROM mailbox_counts WHERE total = 0")
         _drop_unused_tags(db)
     return sorted(
-        ((message_id, seq, received) for message_id, seq, received, _ in rows),
+        ((i, seq, received, mailbox) for i, seq, received, mailbox, _ in rows),
         key=lambda row: row[1],
     )
+
+
+def _changes(kind: ChangeKind, rows: list[tuple[str, int, int, str]]) -> list[Change]:
+    return changes_by_mailbox(kind, [(message_id, mailbox) for message_id, _, _, mailbox in rows])
+
+
+def _add_counts(db: psycopg.Connection, deltas: list[tuple[str, int, int]]) -> None:
+    """Add (mailbox, total, unread) to each mailbox's counts (a new mailbox starts at 0)."""
+    if deltas:
+        db.cursor().executemany(
+            "INSERT INTO mailbox_counts (mailbox, total, unread) VALUES (%s, %s, %s)"
+            " ON CONFLICT (mailbox) DO UPDATE SET total = mailbox_counts.total + excluded.total,"
+            " unread = mailbox_counts.unread + excluded.unread",
+            deltas,
+        )
 
 
 def _positions(message_ids: list[str]) -> dict[str, int]:

@@ -1,18 +1,17 @@
 """The SQLite store's checkpoints, on their own thread and connection.
 
-A checkpoint copies the WAL into the database file and syncs it: about 10 ms per 4 MB on a
-virtual disk, mostly waiting for the sync. Run by the writer, it held up every commit queued
-behind it (and so every `250` waiting for one). SQLite lets a PASSIVE checkpoint run alongside
-the writer, so here one runs on another connection whenever enough was written since the
-last, and commits go on meanwhile.
+A checkpoint copies the WAL into the database file and syncs it, mostly waiting for the sync. Run by
+the writer, it held up every commit queued behind it (and so every `250` waiting for one). SQLite
+lets a PASSIVE checkpoint run alongside the writer, so here one runs on another connection whenever
+enough was written since the last, and commits go on meanwhile.
 
-But SQLite starts the WAL over only when a write finds all of it copied, which never happens
-while commits keep coming during the copy: under a steady load the WAL would grow without end
-(280 MB for 20 MB of database). So when it has grown past `RESTART_WAL_ABOVE`, the checkpoint
-goes round again while commits keep coming (a few rounds, each copying what was committed
-during the last), then once more holding the writer's lock, so that the next commit starts the
-WAL over. That last round is a stall for the writer (10-80 ms here, mostly the sync), rare
-enough: done after every checkpoint, such stalls held the writer up 4 % of the time.
+But SQLite starts the WAL over only when a write finds all of it copied, which never happens while
+commits keep coming during the copy: under a steady load the WAL would grow without end, many times
+the size of the database. So when it has grown past `RESTART_WAL_ABOVE`, the checkpoint goes round
+again while commits keep coming (a few rounds, each copying what was committed during the last),
+then once more holding the writer's lock, so that the next commit starts the WAL over. That last
+round is a stall for the writer (mostly the sync), rare enough past the threshold; done after every
+checkpoint, such stalls held the writer up often.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ TRIGRAM = 3
 CandidateCount = Callable[[str, str], int]  # (column, value) → messages
 
 # A text term is looked up in the index when at most this share of all messages hold its
-# trigrams; above it, scanning the text is cheaper (about 2.5 µs a message, against 7 µs a
-# candidate for the index, which re-checks each through an external-content lookup).
+# trigrams; above it, scanning the text is cheaper (a scanned message costs less than an index
+# candidate, which is re-checked through an external-content lookup).
 INDEX_SHARE = 1 / 3
 
 

@@ -1,8 +1,8 @@
 """Large messages' exact bytes, in files beside the SQLite database.
 
 In the database, every byte of a message is written twice (into the WAL at commit, then into
-the file by the checkpoint, which also syncs it): for a 1 MB message that was about 7 ms of
-the 20 ms it cost in all. A message over `RAW_IN_FILE_ABOVE` is written once, into
+the file by the checkpoint, which also syncs it), a large part of what a big message costs to
+store. A message over `RAW_IN_FILE_ABOVE` is written once, into
 `<database>.raw/<Seq>`, and its `raw` row only says so. The file is named by the Seq the store
 assigned, never by anything the message says.
 

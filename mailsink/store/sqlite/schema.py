@@ -10,8 +10,9 @@ Layout:
   its INTEGER PRIMARY KEY is the Seq (AUTOINCREMENT, so a Seq is never reused).
 - `message_data`: envelope and summary as JSON, and the tags again, so that listing a page
   reads them with one lookup per message.
-- `mailbox_counts`: the total and unread counts, kept by the store's writes (not by triggers:
-  a trigger makes every insert keep a statement journal).
+- `mailbox_counts`: the total and unread counts of each mailbox, kept by the store's writes
+  (not by triggers: a trigger makes every insert keep a statement journal); the store's counts
+  are their sums (a row per mailbox: a few at most, a hundred for a big shared sink).
 - `raw`: the exact bytes, once; or `in_file` = 1 when they are in a file of their own
   (`raw_files.py`).
 - `tags`, `message_tags`: tag names and which messages carry them.
@@ -21,12 +22,16 @@ Layout:
   once); `query.py` tells how queries use it.
 
 Version 1 kept the fields and the body text in two tables with an FTS5 index each; version 2
-merged them (one index per message, not two: a third less SQLite work per stored message),
+merged them (one index per message, not two: less SQLite work per stored message),
 dropped FTS5's per-row column sizes (`columnsize=0`: only ranking reads them, and search never
 ranks), and added `raw.in_file`. It also made the attachment and inline indexes partial (only
 messages with attachments, or inlines, are in them: a new message without either changes
-neither) and dropped the mailbox index, which no query uses yet. Every index is one more page
+neither) and dropped the mailbox index, which no query used yet. Every index is one more page
 written per commit.
+
+Version 3 brought the mailbox index back, on `messages (mailbox)` (with the Seq that every
+index entry carries, so one mailbox's newest page is read from it in order), and keeps the
+counts per mailbox.
 """
 
 from __future__ import annotations
@@ -129,17 +134,35 @@ def _create_v2(db: sqlite3.Connection) -> None:
     db.execute(f"ALTER TABLE merged_text RENAME TO {TEXT_TABLE}")
     _create_text_index(db, TEXT_TABLE, TEXT_COLUMNS, ", columnsize = 0")
     # FTS5 merges its segments when a level holds `automerge` of them (4 by default): each
-    # commit of a few small messages adds one, so merging was a third of the index's cost.
-    # At 16, a query reads a few more segments (milliseconds at 100,000 messages).
+    # commit of a few small messages adds one, so merging was a large part of the index's
+    # cost. At 16, a query reads a few more segments, which costs it little.
     db.execute(
         f"INSERT INTO {TEXT_TABLE}_index ({TEXT_TABLE}_index, rank) VALUES ('automerge', 16)"
     )
     db.execute(f"INSERT INTO {TEXT_TABLE}_index ({TEXT_TABLE}_index) VALUES ('rebuild')")
 
 
+def _create_v3(db: sqlite3.Connection) -> None:
+    """The mailbox index, and the counts per mailbox (see the module's docstring)."""
+    db.execute("CREATE INDEX messages_mailbox ON messages (mailbox)")
+    db.execute("DROP TABLE mailbox_counts")
+    db.execute(
+        """CREATE TABLE mailbox_counts (
+            mailbox TEXT PRIMARY KEY,
+            total INTEGER NOT NULL,
+            unread INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        "INSERT INTO mailbox_counts (mailbox, total, unread)"
+        " SELECT mailbox, COUNT(*), SUM(read = 0) FROM messages GROUP BY mailbox"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _create_v1,
     2: _create_v2,
+    3: _create_v3,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

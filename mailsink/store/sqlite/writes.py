@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-from mailsink.events import Change, ChangeKind
+from mailsink.events import Change, ChangeKind, changes_by_mailbox
 from mailsink.store.base import NewMessage, StoredMessage, TagError
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.dates import to_unix_ms
@@ -39,8 +40,14 @@ def insert_many(
     """Store `messages` in the open transaction, each table's rows together and the text
     index's last: FTS5 writes out its pending terms at every statement savepoint, so an
     ordinary statement between two index inserts would cost one index segment per message."""
+    per_mailbox = Counter(message.envelope.mailbox for message in messages)
+    db.executemany(
+        "INSERT INTO mailbox_counts (mailbox, total, unread) VALUES (?, ?, ?)"
+        " ON CONFLICT (mailbox) DO UPDATE SET"
+        " total = total + excluded.total, unread = unread + excluded.unread",
+        [(mailbox, count, count) for mailbox, count in per_mailbox.items()],
+    )
     count = len(messages)
-    db.execute("UPDATE mailbox_counts SET total = total + ?, unread = unread + ?", (count, count))
     (last,) = db.execute(
         "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'messages'"
     ).fetchone()
@@ -99,7 +106,10 @@ def insert_many(
             summary=message.summary,
             tags=message_tags,
         )
-        outcomes.append((stored, (Change(ChangeKind.NEW, ids=(stored.id,), message=stored),)))
+        new = Change(
+            ChangeKind.NEW, ids=(stored.id,), message=stored, mailbox=stored.envelope.mailbox
+        )
+        outcomes.append((stored, (new,)))
     return outcomes
 
 
@@ -114,19 +124,27 @@ def _insert_raw(db: WriterConnection, seq: int, raw: bytes) -> None:
     db.execute("INSERT INTO raw (seq, data, in_file) VALUES (?, x'', 1)", (seq,))
 
 
-def delete(db: sqlite3.Connection, message_ids: list[str]) -> Outcome[list[str]]:
-    found = _seqs_of(db, message_ids)
-    _delete_seqs(db, list(found.values()))
-    deleted = list(found)
-    return deleted, (Change(ChangeKind.DELETE, ids=tuple(deleted)),) if deleted else ()
+def delete(db: WriterConnection, message_ids: list[str]) -> Outcome[list[str]]:
+    found = _rows_of(db, message_ids)
+    _delete_seqs(db, [seq for seq, _ in found.values()])
+    pairs = [(message_id, mailbox) for message_id, (_, mailbox) in found.items()]
+    return list(found), changes_by_mailbox(ChangeKind.DELETE, pairs)
 
 
-def delete_all(db: WriterConnection) -> Outcome[None]:
+def delete_all(db: WriterConnection, mailbox: str | None = None) -> Outcome[None]:
+    """Every message (one TRUNCATE), or every message of `mailbox` (a DELETE of its IDs)."""
+    if mailbox is not None:
+        rows = db.execute(
+            "SELECT id, seq FROM messages WHERE mailbox = ? ORDER BY seq", (mailbox,)
+        ).fetchall()
+        _delete_seqs(db, [seq for _, seq in rows])
+        pairs = [(message_id, mailbox) for message_id, _ in rows]
+        return None, changes_by_mailbox(ChangeKind.DELETE, pairs)
     db.files_released += [seq for (seq,) in db.execute("SELECT seq FROM raw WHERE in_file")]
     db.execute("INSERT INTO message_text_index (message_text_index) VALUES ('delete-all')")
     for table in ("messages", "message_data", "raw", "message_text", "message_tags", "tags"):
         db.execute(f"DELETE FROM {table}")
-    db.execute("UPDATE mailbox_counts SET total = 0, unread = 0")
+    db.execute("DELETE FROM mailbox_counts")
     return None, (Change(ChangeKind.TRUNCATE),)
 
 
@@ -134,33 +152,37 @@ def set_read(
     db: sqlite3.Connection, message_ids: list[str] | None, read: bool
 ) -> Outcome[list[str]]:
     if message_ids is None:
-        changed = [
-            i
-            for (i,) in db.execute("SELECT id FROM messages WHERE read != ? ORDER BY seq", (read,))
-        ]
+        pairs = db.execute(
+            "SELECT id, mailbox FROM messages WHERE read != ? ORDER BY seq", (read,)
+        ).fetchall()
         db.execute("UPDATE messages SET read = ? WHERE read != ?", (read, read))
+        db.execute("UPDATE mailbox_counts SET unread = CASE WHEN ? THEN 0 ELSE total END", (read,))
     else:
-        found = _seqs_of(db, message_ids, "AND read != ?", (read,))
-        changed = list(found)
-        for chunk in _chunks(list(found.values())):
+        found = _rows_of(db, message_ids, "AND read != ?", (read,))
+        pairs = [(message_id, mailbox) for message_id, (_, mailbox) in found.items()]
+        for chunk in _chunks([seq for seq, _ in found.values()]):
             db.execute(
                 f"UPDATE messages SET read = ? WHERE seq IN ({_marks(chunk)})", (read, *chunk)
             )
-    unread_change = -len(changed) if read else len(changed)
-    db.execute("UPDATE mailbox_counts SET unread = unread + ?", (unread_change,))
-    return changed, (Change(ChangeKind.UPDATE, ids=tuple(changed), read=read),) if changed else ()
+        for mailbox, count in Counter(mailbox for _, mailbox in pairs).items():
+            db.execute(
+                "UPDATE mailbox_counts SET unread = unread + ? WHERE mailbox = ?",
+                (-count if read else count, mailbox),
+            )
+    changed = [message_id for message_id, _ in pairs]
+    return changed, changes_by_mailbox(ChangeKind.UPDATE, pairs, read=read)
 
 
 def set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) -> Outcome[None]:
     cleaned = clean_tags(tags, partial(_tag_spelling, db))
-    found = _seqs_of(db, message_ids)
-    for seq in found.values():
+    found = _rows_of(db, message_ids)
+    for seq, _ in found.values():
         db.execute("DELETE FROM message_tags WHERE seq = ?", (seq,))
         _link_tags(db, seq, cleaned)
         db.execute("UPDATE message_data SET tags = ? WHERE seq = ?", (json.dumps(cleaned), seq))
     _drop_unused_tags(db)
-    targets = tuple(found)
-    return None, (Change(ChangeKind.UPDATE, ids=targets, tags=cleaned),) if targets else ()
+    pairs = [(message_id, mailbox) for message_id, (_, mailbox) in found.items()]
+    return None, changes_by_mailbox(ChangeKind.UPDATE, pairs, tags=cleaned)
 
 
 def rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome[None]:
@@ -205,54 +227,62 @@ def rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome[Non
 
 
 def prune(
-    db: sqlite3.Connection, max_count: int, older_than: datetime | None
+    db: WriterConnection, max_count: int, older_than: datetime | None, mailbox: str | None
 ) -> Outcome[list[str]]:
-    doomed: list[tuple[str, int]] = []
-    kept_condition, params = "1", []
+    """Retention among all messages, or those of `mailbox`."""
+    doomed: list[tuple[str, int, str]] = []
+    within, params = ("mailbox = ?", [mailbox]) if mailbox is not None else ("1", [])
+    kept_condition, kept_params = within, list[object](params)
     if older_than is not None:
         bound = to_unix_ms(older_than)
         doomed += db.execute(
-            "SELECT id, seq FROM messages WHERE received_ms < ? ORDER BY seq", (bound,)
+            f"SELECT id, seq, mailbox FROM messages WHERE {within} AND received_ms < ?"
+            " ORDER BY seq",
+            (*params, bound),
         ).fetchall()
-        kept_condition, params = "received_ms >= ?", [bound]
+        kept_condition, kept_params = f"{within} AND received_ms >= ?", [*params, bound]
     if max_count > 0:
         excess = db.execute(
-            f"SELECT id, seq FROM messages WHERE {kept_condition}"
+            f"SELECT id, seq, mailbox FROM messages WHERE {kept_condition}"
             " ORDER BY seq DESC LIMIT -1 OFFSET ?",
-            (*params, max_count),
+            (*kept_params, max_count),
         ).fetchall()
         doomed += reversed(excess)
-    _delete_seqs(db, [seq for _, seq in doomed])
-    deleted = [message_id for message_id, _ in doomed]
-    return deleted, (Change(ChangeKind.PRUNE, ids=tuple(deleted)),) if deleted else ()
+    _delete_seqs(db, [seq for _, seq, _ in doomed])
+    pairs = [(message_id, mailbox) for message_id, _, mailbox in doomed]
+    return [message_id for message_id, _ in pairs], changes_by_mailbox(ChangeKind.PRUNE, pairs)
 
 
-def _seqs_of(
+def _rows_of(
     db: sqlite3.Connection,
     message_ids: Iterable[str],
     extra: str = "",
     params: tuple[object, ...] = (),
-) -> dict[str, int]:
-    """{id: seq} of the stored messages among `message_ids`, in their order, duplicates once."""
+) -> dict[str, tuple[int, str]]:
+    """{id: (seq, mailbox)} of the stored messages among `message_ids`, in their order,
+    duplicates once."""
     wanted = list(dict.fromkeys(message_ids))
-    found: dict[str, int] = {}
+    found: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(wanted):
-        found.update(
-            db.execute(
-                f"SELECT id, seq FROM messages WHERE id IN ({_marks(chunk)}) {extra}",
-                (*chunk, *params),
-            ).fetchall()
+        rows = db.execute(
+            f"SELECT id, seq, mailbox FROM messages WHERE id IN ({_marks(chunk)}) {extra}",
+            (*chunk, *params),
         )
+        found.update((message_id, (seq, mailbox)) for message_id, seq, mailbox in rows)
     return {i: found[i] for i in wanted if i in found}
 
 
 def _delete_seqs(db: WriterConnection, seqs: list[int]) -> None:
     for chunk in _chunks(seqs):
         marks = _marks(chunk)
-        db.execute(
-            "UPDATE mailbox_counts SET (total, unread) = (SELECT total - COUNT(*),"
-            f" unread - COUNT(*) FILTER (WHERE read = 0) FROM messages WHERE seq IN ({marks}))",
+        counted = db.execute(
+            "SELECT mailbox, COUNT(*), SUM(read = 0) FROM messages"
+            f" WHERE seq IN ({marks}) GROUP BY mailbox",
             chunk,
+        ).fetchall()
+        db.executemany(
+            "UPDATE mailbox_counts SET total = total - ?, unread = unread - ? WHERE mailbox = ?",
+            [(total, unread, mailbox) for mailbox, total, unread in counted],
         )
         db.execute(f"DELETE FROM messages WHERE seq IN ({marks})", chunk)
         db.execute(f"DELETE FROM message_data WHERE seq IN ({marks})", chunk)
@@ -272,6 +302,7 @@ def _delete_seqs(db: WriterConnection, seqs: list[int]) -> None:
         db.execute(f"DELETE FROM message_tags WHERE seq IN ({marks})", chunk)
     if seqs:
         _drop_unused_tags(db)
+        db.execute("DELETE FROM mailbox_counts WHERE total = 0")
 
 
 def _tag_spelling(db: sqlite3.Connection, lowered: str) -> str | None:

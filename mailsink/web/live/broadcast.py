@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mailsink.config import Config
 from mailsink.events import Change, ChangeHub
+from mailsink.web.request_context import sink_context
 
 log = logging.getLogger(__name__)
 
@@ -195,12 +196,15 @@ async def refuse_foreign_origin(websocket: WebSocket, config: Config) -> bool:
 
 async def serve_websocket(websocket: WebSocket, broadcaster: Broadcaster) -> None:
     """Send the broadcaster's frames until the client leaves or is dropped for lagging."""
+    stats = sink_context(websocket).stats
+    stats.websocket_clients += 1
     listener = broadcaster.join()
     sender = listener.sender = asyncio.create_task(_send_frames(websocket, listener))
     reader = asyncio.create_task(_discard_incoming(websocket))
     try:
         await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        stats.websocket_clients -= 1
         broadcaster.leave(listener)
         for task in (sender, reader):
             task.cancel()

@@ -8,6 +8,8 @@ one `asyncio.Event`, so hundreds of them cost nothing between arrivals.
     GET /api/v1/wait?query=to:bob&since=41&timeout=10
     → 200 the summary of the first (lowest Seq) match with Seq > 41, or after 10 s
     → 404 {"Error": "no message matching 'to:bob' within 10 s"}
+
+With `?mailbox=NAME`, only messages of that mailbox count.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mailsink.events import Change, ChangeHub, ChangeKind
+from mailsink.message.summary_json import summary_json
 from mailsink.store.base import Store, StoredMessage
-from mailsink.store.search import SearchQuery, parse_search_query
-from mailsink.web.mailpit.summary_json import summary_json
+from mailsink.store.search import SearchQuery, narrowed_to_mailbox, parse_search_query
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import error_response, json_response
+from mailsink.web.search_params import mailbox_param
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 MAX_TIMEOUT_SECONDS = 300.0
@@ -142,7 +145,9 @@ async def wait_endpoint(request: Request) -> Response:
         since = parse_since(params.get("since"))
     except ValueError as error:
         return error_response(str(error))
-    query = parse_search_query(text, params.get("tz")) if text else None
+    query = narrowed_to_mailbox(
+        parse_search_query(text, params.get("tz")) if text else None, mailbox_param(params)
+    )
     store = sink_context(request).store
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -5,6 +5,10 @@ subscription per app, each frame encoded once for all clients, slow clients drop
 Origins refused, protocol pings for keepalive). `stats` frames are debounced to at most one per
 250 ms and sent to each client when it connects; their counts are read after the debounce, so
 they include every change before it.
+
+`/api/events?mailbox=NAME` streams the changes of one mailbox only (and the changes to every
+mailbox: truncate, tag renames, SMTP errors), its `stats` counting that mailbox; each mailbox
+streamed has its own `MailpitEvents`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from starlette.websockets import WebSocket
 
 from mailsink.context import SinkContext
 from mailsink.events import Change, ChangeKind
+from mailsink.mailboxes.names import is_mailbox_name
+from mailsink.message.summary_json import summary_json
+from mailsink.store.search import mailbox_query
 from mailsink.version import __version__
 from mailsink.web.live.broadcast import (
     Broadcaster,
@@ -26,7 +33,6 @@ from mailsink.web.live.broadcast import (
     refuse_foreign_origin,
     serve_websocket,
 )
-from mailsink.web.mailpit.summary_json import summary_json
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import go_json
 
@@ -46,7 +52,8 @@ def encode_frame(event_type: str, data: Any) -> str:
 
 
 def change_frames(change: Change) -> list[tuple[str, Any]]:
-    """The (Type, Data) frames Mailpit sends for a change (reference §6)."""
+    """The (Type, Data) frames Mailpit sends for a change (docs/mailpit-api.md, WebSocket
+    events)."""
     match change.kind:
         case ChangeKind.NEW if change.message is not None:
             return [("new", summary_json(change.message))]
@@ -85,11 +92,13 @@ def change_frames(change: Change) -> list[tuple[str, Any]]:
 
 
 class MailpitEvents(Broadcaster):
-    """The `/api/events` stream: Mailpit's frames plus debounced `stats`."""
+    """The `/api/events` stream of one mailbox (None: all): Mailpit's frames plus debounced
+    `stats`."""
 
-    def __init__(self, context: SinkContext) -> None:
-        super().__init__(context.hub, mailpit_frames)
+    def __init__(self, context: SinkContext, mailbox: str | None = None) -> None:
+        super().__init__(context.hub, lambda change: mailpit_frames(change, mailbox))
         self._store = context.store
+        self._mailbox = mailbox
         self._stats_timer: asyncio.TimerHandle | None = None
         self._last_stats = -math.inf
 
@@ -100,7 +109,12 @@ class MailpitEvents(Broadcaster):
         return listener
 
     def changed(self, change: Change) -> None:
-        if change.kind in _COUNTS_CHANGE and self._stats_timer is None and self.loop is not None:
+        if (
+            change.kind in _COUNTS_CHANGE
+            and change.concerns(self._mailbox)
+            and self._stats_timer is None
+            and self.loop is not None
+        ):
             delay = max(0.0, self._last_stats + STATS_INTERVAL_SECONDS - self.loop.time())
             self._stats_timer = self.loop.call_later(delay, self._stats_due)
 
@@ -117,7 +131,8 @@ class MailpitEvents(Broadcaster):
 
     async def _send_stats(self, listeners: list[Listener] | None) -> None:
         try:
-            counts = await asyncio.to_thread(self._store.count)
+            query = None if self._mailbox is None else mailbox_query(self._mailbox)
+            counts = await asyncio.to_thread(self._store.count, query)
         except Exception:  # the store closed under us: the server is stopping
             log.debug("no stats frame: the store could not be counted", exc_info=True)
             return
@@ -125,24 +140,34 @@ class MailpitEvents(Broadcaster):
         self.broadcast(encode_frame("stats", data), listeners)
 
 
-def mailpit_frames(change: Change) -> list[str]:
+def mailpit_frames(change: Change, mailbox: str | None = None) -> list[str]:
+    """The encoded frames of `change` for a stream of `mailbox` (None: of every mailbox)."""
+    if not change.concerns(mailbox):
+        return []
     return [encode_frame(event_type, data) for event_type, data in change_frames(change)]
 
 
-def mailpit_events(websocket: WebSocket) -> MailpitEvents:
-    """The app's broadcaster, made on first use (the app has no lifespan to make it)."""
+def mailpit_events(websocket: WebSocket, mailbox: str | None = None) -> MailpitEvents:
+    """The app's broadcaster for `mailbox`, made on first use (the app has no lifespan)."""
     state = websocket.app.state
-    events: MailpitEvents | None = getattr(state, "mailpit_events", None)
+    streams: dict[str | None, MailpitEvents] | None = getattr(state, "mailpit_events", None)
+    if streams is None:
+        streams = state.mailpit_events = {}
+    events = streams.get(mailbox)
     if events is None:
-        events = state.mailpit_events = MailpitEvents(sink_context(websocket))
+        events = streams[mailbox] = MailpitEvents(sink_context(websocket), mailbox)
     return events
 
 
 async def events_endpoint(websocket: WebSocket) -> None:
     if await refuse_foreign_origin(websocket, sink_context(websocket).config):
         return
+    mailbox = websocket.query_params.get("mailbox", "").strip() or None
+    if mailbox is not None and not is_mailbox_name(mailbox):
+        await websocket.close(code=1008)  # before accept: HTTP 403
+        return
     await websocket.accept()
-    await serve_websocket(websocket, mailpit_events(websocket))
+    await serve_websocket(websocket, mailpit_events(websocket, mailbox))
 
 
 routes: list[BaseRoute] = [WebSocketRoute("/api/events", events_endpoint)]

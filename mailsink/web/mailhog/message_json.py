@@ -5,7 +5,7 @@ cuts them out of the DATA: nothing decoded, bodies as on the wire (base64, quote
 header keys spelled as in the message, a repeated header keeping its last value only, folded
 values joined without their line breaks. The parts come from `mailsink.message.mime`'s tree;
 unlike MailHog, a preamble or the closing `--` is not shown as a part of its own (clients skip
-those header-less parts anyway). See reference/mailhog-api.md §1.
+those header-less parts anyway). See docs/mailhog-api.md, JSON shapes.
 
     {"ID": …, "From": Path, "To": [Path], "Content": Content, "Created": …, "MIME": …, "Raw": …}
 """
@@ -18,10 +18,10 @@ from email.utils import format_datetime
 from typing import Any
 
 from mailsink.message.envelope import Envelope
+from mailsink.message.go_time import go_time
 from mailsink.message.headers import HeaderMap
 from mailsink.message.mime import MimePart, parse_message
 from mailsink.store.base import StoredMessage
-from mailsink.web.responses import go_time
 
 JSONObject = dict[str, Any]
 

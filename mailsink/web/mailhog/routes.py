@@ -1,4 +1,4 @@
-"""MailHog's HTTP API (reference/mailhog-api.md), so MailHog's clients work unchanged.
+"""MailHog's HTTP API (docs/mailhog-api.md), so MailHog's clients work unchanged.
 
 The whole API lives under `/mailhog` with MailHog's bodies and content types (`text/json` for
 the v1 lists and v2 messages, empty bodies for DELETE and release, bare status codes for errors).
@@ -16,7 +16,8 @@ Where we differ from MailHog, on purpose:
   and Bcc headers (Bcc includes every envelope recipient not in To/Cc), `containing` the search
   text (decoded headers, body text, attachment names) rather than the raw, encoded body.
 - `download` returns the exact stored bytes; part downloads are always `attachment`s with
-  `nosniff`, never rendered (email content is hostile, CONTRACT §7).
+  `nosniff`, never rendered (email content is hostile: docs/interface.md, Security
+  defaults).
 - Jim, the chaos monkey, does not exist here: `/api/v2/jim` answers as MailHog does with Jim off.
 """
 

@@ -1,4 +1,5 @@
-"""MailHog's live streams of new messages (reference/mailhog-api.md §2, §3), under `/mailhog`.
+"""MailHog's live streams of new messages, under `/mailhog` (docs/mailhog-api.md, API v2 and
+API v1).
 
 - `GET /api/v2/websocket`: a WebSocket; each new message is one text frame of its MailHog JSON
   (compact, then `\\n`, as gorilla's `WriteJSON`), nothing for deletes.

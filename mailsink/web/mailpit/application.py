@@ -1,4 +1,7 @@
-"""Mailpit's application endpoints: `info`, `webui` and the chaos triggers (reference §4)."""
+"""Mailpit's application endpoints: `info`, `webui` and the chaos triggers.
+
+The shapes are in docs/mailpit-api.md, Tags, application and chaos endpoints.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ from starlette.responses import Response
 from mailsink.chaos import ChaosError
 from mailsink.config import shown_database
 from mailsink.context import SinkContext
+from mailsink.store.search import mailbox_query
 from mailsink.version import __version__
 from mailsink.web.request_body import read_object
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import error_response, json_response
+from mailsink.web.search_params import mailbox_param
 
 CHAOS_DISABLED_TEXT = "Chaos is not enabled"
 
@@ -42,9 +47,11 @@ def database_path(context: SinkContext) -> str:
 
 
 def info(request: Request) -> Response:
-    """`GET /api/v1/info`: Mailpit's `AppInformation`."""
+    """`GET /api/v1/info`: Mailpit's `AppInformation`; `Messages` and `Unread` count the
+    mailbox of `?mailbox=`, when given."""
     context = sink_context(request)
-    counts = context.store.count()
+    mailbox = mailbox_param(request.query_params)
+    counts = context.store.count(None if mailbox is None else mailbox_query(mailbox))
     stats = context.stats
     return json_response(
         {
@@ -107,7 +114,7 @@ def webui(request: Request) -> Response:
         {
             "Label": "",
             "MessageRelay": relay_json(context),
-            "SpamAssassin": False,
+            "SpamAssassin": context.config.spamassassin is not None,
             "ChaosEnabled": context.chaos is not None,
             "DuplicatesIgnored": False,
             "HideDeleteAllButton": False,

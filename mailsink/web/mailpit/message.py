@@ -1,4 +1,5 @@
-"""Mailpit's single-message endpoints (reference §3) and our `/mime` addition.
+"""Mailpit's single-message endpoints and our `/mime` addition (docs/mailpit-api.md, Single
+message endpoints).
 
 Every endpoint resolves `{ID}` with `requested_message` (`latest` and `?query=` included, except
 where Mailpit does not: thumb, release), answers an unknown message with Mailpit's 404, and
@@ -25,7 +26,6 @@ from mailsink.web.resolve import NotFound, requested_message, requested_parsed
 from mailsink.web.responses import error_response, json_response, ok_response
 
 NO_RELAY_TEXT = "SMTP error: no relay is configured (start mailsink with --smtp-relay-config FILE)"
-SPAM_ASSASSIN_OFF_TEXT = "File not found\n"
 # A part opened in the browser is a document from the message: no script, no plugin, no origin.
 PART_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
@@ -120,30 +120,3 @@ async def release(request: Request) -> Response:
     except RelayError as error:
         return error_response(str(error))
     return ok_response()
-
-
-def html_check(request: Request) -> Response:
-    """`GET …/html-check`: the HTML compatibility check is not built into mailsink, so the
-    answer is Mailpit's 400 for a check it cannot run."""
-    try:
-        _, parsed = requested_parsed(request)
-    except NotFound:
-        raise NotFound() from None  # Mailpit's generic 404, for `latest` too
-    if not parsed.html:
-        return error_response("message does not contain HTML")
-    return error_response("HTML check is not available in mailsink")
-
-
-def link_check(request: Request) -> Response:
-    """`GET …/link-check`: not built into mailsink; Mailpit's 400 for a disabled check."""
-    try:
-        requested_message(request)
-    except NotFound:
-        raise NotFound() from None
-    return error_response("link check is not available in mailsink")
-
-
-def spam_assassin_check(request: Request) -> Response:
-    """`GET …/sa-check`: Mailpit without SpamAssassin has no such route and answers with its
-    static-file 404, which is what clients of such a server expect."""
-    return Response(SPAM_ASSASSIN_OFF_TEXT, 404, media_type="text/plain")

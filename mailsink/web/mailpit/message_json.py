@@ -1,4 +1,5 @@
-"""Mailpit's `Message` JSON (reference §1.3) from a stored message and its parsed MIME tree.
+"""Mailpit's `Message` JSON (docs/mailpit-api.md, Message) from a stored message and its parsed
+MIME tree.
 
 Addresses, subject and Message-ID come from the summary made at ingest (so the list and the
 message agree); bodies, attachments and List-Unsubscribe from `parse_message`, run only here.
@@ -10,22 +11,37 @@ from __future__ import annotations
 
 import hashlib
 
+from mailsink.message.envelope import Envelope
+from mailsink.message.go_time import go_time, go_time_ms_local
 from mailsink.message.mime import MimePart, ParsedMessage, parse_message
 from mailsink.message.summary import message_warnings
+from mailsink.message.summary_json import JSONObject, address_json, addresses_json
 from mailsink.store.base import Store, StoredMessage
-from mailsink.web.mailpit.summary_json import (
-    JSONObject,
-    address_json,
-    addresses_json,
-    envelope_json,
-)
-from mailsink.web.responses import go_time, go_time_ms_local
 
 
 def load_parsed(store: Store, message_id: str) -> ParsedMessage | None:
     """The parsed message, or None when it is gone (deleted since it was looked up)."""
     raw = store.raw(message_id)
     return None if raw is None else parse_message(raw)
+
+
+def envelope_json(envelope: Envelope) -> JSONObject:
+    """Our `Envelope` addition (docs/interface.md, Our additions): what the SMTP client really
+    asked for."""
+    tls = None
+    if envelope.tls is not None:
+        tls = {"Version": envelope.tls, "Cipher": envelope.tls_cipher or ""}
+    return {
+        "MailFrom": envelope.mail_from,
+        "MailFromParams": dict(envelope.mail_from_params),
+        "RcptTo": [{"Address": r.address, "Params": dict(r.params)} for r in envelope.recipients],
+        "Helo": envelope.helo,
+        "RemoteAddr": envelope.peer,
+        "Username": envelope.auth_user or "",
+        "TLS": tls,
+        "Received": go_time(envelope.received),
+        "Mailbox": envelope.mailbox,
+    }
 
 
 def attachment_json(part: MimePart) -> JSONObject:

@@ -1,15 +1,16 @@
-"""Mailpit's API v1 (reference §2–§4), every route in one table, relative to the webroot."""
+"""Mailpit's API v1 (docs/mailpit-api.md), every route in one table, relative to the webroot."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mailsink.web.mailpit import application, message, messages, send, tags
+from mailsink.web.mailpit import application, checks, mailboxes, message, messages, send, tags
 
 routes: list[BaseRoute] = [
     Route("/api/v1/messages", messages.list_messages, methods=["GET"]),
     Route("/api/v1/messages", messages.set_read_status, methods=["PUT"]),
     Route("/api/v1/messages", messages.delete_messages, methods=["DELETE"]),
+    Route("/api/v1/mailboxes", mailboxes.list_mailboxes, methods=["GET"]),
     Route("/api/v1/search", messages.search_messages, methods=["GET"]),
     Route("/api/v1/search", messages.delete_search, methods=["DELETE"]),
     Route("/api/v1/send", send.send_message, methods=["POST"]),
@@ -20,9 +21,15 @@ routes: list[BaseRoute] = [
     Route("/api/v1/message/{id}/part/{part}", message.get_part, methods=["GET"]),
     Route("/api/v1/message/{id}/part/{part}/thumb", message.get_thumbnail, methods=["GET"]),
     Route("/api/v1/message/{id}/release", message.release, methods=["POST"]),
-    Route("/api/v1/message/{id}/html-check", message.html_check, methods=["GET"]),
-    Route("/api/v1/message/{id}/link-check", message.link_check, methods=["GET"]),
-    Route("/api/v1/message/{id}/sa-check", message.spam_assassin_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/html-check", checks.html_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/link-check", checks.link_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/sa-check", checks.spam_assassin_check, methods=["GET"]),
+    Route("/api/v1/message/{id}/auth-check", checks.auth_check, methods=["GET"]),
+    Route(
+        "/api/v1/message/{id}/deliverability-check",
+        checks.deliverability_check,
+        methods=["GET"],
+    ),
     Route("/api/v1/tags", tags.list_tags, methods=["GET"]),
     Route("/api/v1/tags", tags.set_tags, methods=["PUT"]),
     Route("/api/v1/tags/{tag}", tags.rename_tag, methods=["PUT"]),

@@ -34,6 +34,7 @@ from mailsink.web.request_body import (
 )
 from mailsink.web.request_context import sink_context
 from mailsink.web.responses import json_response
+from mailsink.web.search_params import mailbox_param
 from mailsink.web.security.basic_auth import basic_credentials
 from mailsink.web.security.body_limit import too_large_response
 
@@ -209,9 +210,11 @@ def client_peer(request: Request) -> str:
 
 
 async def send_message(request: Request) -> Response:
+    """With `?mailbox=NAME`, the message is filed there instead of where the rules say."""
     context = sink_context(request)
     received = datetime.now(UTC)
     try:
+        mailbox = mailbox_param(request.query_params)
         body = await read_object(request)
         message, recipients = compose(body, received)
         raw = message.as_bytes()
@@ -229,5 +232,5 @@ async def send_message(request: Request) -> Response:
         peer=client_peer(request),
         auth_user=credentials[0] if credentials else None,
     )
-    stored = await context.ingest.deliver(envelope, raw)
+    stored = await context.ingest.deliver(envelope, raw, mailbox=mailbox)
     return json_response({"ID": stored.id})

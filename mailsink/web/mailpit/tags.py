@@ -1,4 +1,5 @@
-"""Mailpit's tag endpoints (reference §4); the store cleans tags and words the errors."""
+"""Mailpit's tag endpoints (docs/mailpit-api.md, Tags, application and chaos
+endpoints); the store cleans tags and words the errors."""
 
 from __future__ import annotations
 

@@ -63,6 +63,13 @@ def test_an_unreachable_database_is_a_one_line_error_without_the_password(
 
 @pytest.mark.parametrize("args", [["db"], ["db", "upgrade"], ["db", "downgrade"]])
 def test_a_bad_db_command_is_a_usage_error(args: list[str]) -> None:
-    result = mailsink(*args, env={"MAILSINK_DATABASE": ""})
+    environment = {k: v for k, v in os.environ.items() if k != "MAILSINK_DATABASE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mailsink", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+    )
     assert result.returncode == 2
     assert "usage: mailsink db" in result.stderr

@@ -1,5 +1,5 @@
-"""TLS for the SMTP listeners: the server context (given files or a self-signed certificate made
-at start) and the facts recorded in each envelope."""
+"""TLS for every listener (SMTP, POP3, IMAP): the server context (given files or a self-signed
+certificate made at start) and the facts recorded in each envelope."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from mailsink.config import Config
 
 AUTO = "auto"
 SELF_SIGNED_NAMES = ("localhost",)
@@ -45,6 +47,20 @@ def server_context(cert: str | None, key: Path | None) -> ssl.SSLContext:
             raise ValueError("--smtp-tls-cert needs --smtp-tls-key (or use --smtp-tls-cert auto)")
         context.load_cert_chain(cert, key)
     return context
+
+
+def configured_context(config: Config) -> ssl.SSLContext | None:
+    """The context STARTTLS (SMTP), STLS (POP3) and STARTTLS (IMAP) offer: the one certificate
+    of `--smtp-tls-cert`, or None when none is configured (then no listener offers an upgrade)."""
+    if config.smtp_tls_cert is None:
+        return None
+    return server_context(config.smtp_tls_cert, config.smtp_tls_key)
+
+
+def implicit_context(configured: ssl.SSLContext | None) -> ssl.SSLContext:
+    """The context of an implicit-TLS listener (SMTPS, POP3S, IMAPS): the configured one, else a
+    self-signed certificate, so that such a listener works without any certificate option."""
+    return configured or server_context(None, None)
 
 
 def self_signed_certificate() -> tuple[bytes, bytes]:

@@ -1,6 +1,6 @@
 """Measure the web UI with a large SQLite mailbox (issue 4's figures).
 
-    python tests/ui/measure_large_mailbox.py [--count 100000] [--database /tmp/mailsink-100k.db]
+    python bench/measure_large_mailbox.py [--count 100000] [--database /tmp/mailsink-100k.db]
 
 Fills the SQLite database through the store API (the path SMTP ends in: summarize, then
 `Store.add`) up to `--count` messages — kept between runs, so a second run only measures — then
@@ -43,8 +43,9 @@ from mailsink.message.summary import summarize
 from mailsink.store.base import NewMessage
 from mailsink.store.sqlite import SqliteStore
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import CHROMIUM, CHROMIUM_ARGS
+# The browser tests' Chromium and its flags, so the figures match what the tests drive.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
 
 FIRST_ROW = "[role=row][aria-rowindex='1']:not(.placeholder)"
 

@@ -1,6 +1,6 @@
 """DATA throughput: mailsink's chunked reader vs stock aiosmtpd's line-by-line reader.
 
-    python -m tests.smtp.bench_data_reader [--repeat N]
+    python bench/data_reader.py [--repeat N]
 
 Sends 1 MB and 25 MB messages with smtplib (in a separate process, so that client and server do
 not share a GIL) to
@@ -16,10 +16,12 @@ import argparse
 import asyncio
 import multiprocessing
 import smtplib
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,6 +30,9 @@ from aiosmtpd.smtp import SMTP
 
 from mailsink.ingest import Ingest
 from mailsink.message.envelope import Envelope
+
+# The SMTP tests' harness runs a sink's SMTP service on its own loop, as this needs.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.smtp.harness import RunningSmtp
 
 MB = 1024 * 1024
@@ -63,7 +68,7 @@ def stock_aiosmtpd() -> Iterator[tuple[str, int]]:
 class DiscardingIngest(Ingest):
     """Answers at once and keeps nothing: what is left to measure is the SMTP layer."""
 
-    async def deliver(self, envelope: Envelope, raw: bytes) -> Any:
+    async def deliver(self, envelope: Envelope, raw: bytes, listener: Any = None) -> Any:
         return SimpleNamespace(id="discarded")
 
 
