@@ -261,3 +261,15 @@ def test_nul_characters_are_kept_and_searched(postgres_url: str) -> None:
             assert [m.id for m in store.search(parse_search_query(text))] == [new.id], text
     finally:
         store.close()
+
+
+def test_tags_too_many_to_send_along_are_read_by_the_other_node(two_nodes) -> None:  # type: ignore[no-untyped-def]
+    node_a, _, seen_on_b = two_nodes
+    stored = node_a.add(make_message()).result(timeout=WAIT_SECONDS)
+    seen_on_b.wait_for(1)
+    seen_on_b.clear()
+    many = [f"tag {i:03d} " + "x" * 90 for i in range(60)]  # over TAGS_INLINE_BYTES as JSON
+    node_a.set_tags([stored.id], many)
+    (change,) = seen_on_b.wait_for(1)
+    assert change.kind is ChangeKind.UPDATE
+    assert change.tags == tuple(sorted(many))

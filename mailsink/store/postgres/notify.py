@@ -4,12 +4,14 @@ LISTENs and publishes the other nodes' changes on its own `ChangeHub`.
 A notification says only what changed, in a few bytes (PostgreSQL allows 8,000 a payload):
 the kind, the writing node, and the Seqs (new messages) or IDs (the rest) with their mailbox
 (changes are published per mailbox), a long list cut into several notifications. The listener
-reads the rest from the database: the new messages, the tags now set. NOTIFY is transactional:
+reads the rest from the database: the new messages, and the tags set when they are too many to
+send along (the tags as of that read, not as of the change). NOTIFY is transactional:
 it is delivered when the transaction commits and not at all if it rolls back, so a node never
 hears of a change it cannot read.
 
     {"node": "3f2a…", "kind": "new", "seqs": [41, 42]}
     {"node": "3f2a…", "kind": "update", "ids": ["…"], "mailbox": "team-a", "read": true}
+    {"node": "3f2a…", "kind": "update", "ids": ["…"], "mailbox": "team-a", "tags": ["red"]}
     {"node": "3f2a…", "kind": "update", "ids": ["…"], "mailbox": "team-a", "tags": true}
     {"node": "3f2a…", "kind": "delete" | "prune", "ids": ["…"], "mailbox": "team-a"}
     {"node": "3f2a…", "kind": "truncate"}
@@ -39,6 +41,9 @@ CHANNEL = "mailsink_changes"
 LISTENER_APPLICATION_NAME = "mailsink listener"  # in pg_stat_activity
 IDS_PER_NOTIFICATION = 100  # 22-character IDs: about 2,500 bytes
 SEQS_PER_NOTIFICATION = 500
+# Tags whose JSON fits in this many bytes travel with the change (with 100 IDs, well under the
+# 8,000-byte payload); more are read from the database by the listening node.
+TAGS_INLINE_BYTES = 4000
 _STOP = "stop"  # a node's own notification that tells its listener to end
 _RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 _IDLE_CHECK_SECONDS = 1.0  # how often the listener looks at its stop flag without a wake-up
@@ -71,7 +76,8 @@ def notifications(node: str, changes: Sequence[Change]) -> list[str]:
         if change.read is not None:
             extra["read"] = change.read
         if change.tags is not None:
-            extra["tags"] = True
+            fits = len(json.dumps(change.tags)) <= TAGS_INLINE_BYTES
+            extra["tags"] = list(change.tags) if fits else True
         ids = list(change.ids)
         for start in range(0, max(len(ids), 1), IDS_PER_NOTIFICATION):
             chunk = ids[start : start + IDS_PER_NOTIFICATION]
@@ -197,6 +203,9 @@ class Listener:
                     )
                     for stored in self._read_messages(list(data["seqs"]))
                 ]
+            case "update" if isinstance(data.get("tags"), list):
+                tags = tuple(data["tags"])
+                return [Change(ChangeKind.UPDATE, ids=ids, tags=tags, mailbox=mailbox)]
             case "update" if data.get("tags"):
                 by_tags: dict[tuple[str, ...], list[str]] = {}
                 for message_id, tags in self._read_tags(list(ids)).items():
