@@ -177,10 +177,15 @@ def _full_year(text: str) -> int:
 
 
 def _localize(naive: datetime, zone: tzinfo | None, tz: str | None) -> datetime:
+    """`naive` in its zone. At the ends of the calendar (`before:0001-01-01`), where the local
+    zone cannot be looked up, UTC: a few hours cannot matter there."""
     if zone is None and tz:
         zone = _named_zone(tz)
     if zone is None:
-        return naive.astimezone()  # the server's local zone
+        try:
+            return naive.astimezone()  # the server's local zone
+        except (OverflowError, ValueError):
+            return naive.replace(tzinfo=UTC)
     return naive.replace(tzinfo=zone)
 
 
