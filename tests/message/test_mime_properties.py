@@ -21,9 +21,9 @@ from mailsink.message.captured import CapturedMessage
 from mailsink.message.mime import find_part, mime_tree_json, parse_message
 from mailsink.message.summary import message_warnings, summarize
 from mailsink.store.base import StoredMessage
-from mailsink.web import mailhog_shapes, message_shapes
-
-from .builders import make_envelope
+from mailsink.web.mailhog import message_json as mailhog_json
+from mailsink.web.mailpit import message_json as mailpit_json
+from tests.builders import make_envelope
 
 FAST = settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -207,8 +207,8 @@ def check_message(raw: bytes) -> None:
     summary = summarize(raw, envelope)
     assert not [w for w in summary.warnings if any(s in w for s in _SWALLOWED)], summary.warnings
     stored = StoredMessage(id="A" * 22, seq=1, size=len(raw), envelope=envelope, summary=summary)
-    json.dumps(message_shapes.message_json(stored, parsed))
-    json.dumps(mailhog_shapes.message_json(stored, raw, "mailsink.test"))
+    json.dumps(mailpit_json.message_json(stored, parsed))
+    json.dumps(mailhog_json.message_json(stored, raw, "mailsink.test"))
     message_warnings(summary, parsed)
 
     captured = CapturedMessage.from_stored(stored, raw)
