@@ -424,6 +424,8 @@ class SmtpSession(SMTP):
         """`_getaddr`'s answer, without its cost for a plain `<local@domain>`; raises
         `EnvelopeSyntaxError` for a path no MTA would take."""
         plain = _PLAIN_ADDRESS.match(text)
+        address: str | None
+        rest: str | None
         if plain is not None:
             address, rest = plain.group(1), text[plain.end() :]
         else:
