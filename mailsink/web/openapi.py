@@ -819,12 +819,15 @@ def openapi_document(webroot: str = "/") -> Schema:
 
 
 def with_mailbox_param(paths: dict[str, Schema]) -> dict[str, Schema]:
-    """`?mailbox=` added to every operation of the `MAILBOX_PATHS`."""
+    """`?mailbox=` added to every operation of the `MAILBOX_PATHS`, and the 400 that a malformed
+    name gets (but on a WebSocket, which is no HTTP answer)."""
     for path, item in paths.items():
         if path.startswith(MAILBOX_PATHS):
             for method, spec in item.items():
                 if method != "parameters":
                     spec["parameters"] = [*spec.get("parameters", ()), MAILBOX]
+                    if "101" not in spec["responses"]:
+                        spec["responses"].setdefault("400", BAD_REQUEST)
     return paths
 
 
