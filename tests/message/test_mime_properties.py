@@ -14,7 +14,7 @@ import json
 import quopri
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mailsink.message.captured import CapturedMessage
@@ -108,15 +108,18 @@ def content_headers(draw: st.DrawFn, content_type: str) -> list[bytes]:
     if draw(st.booleans()):
         disposition = draw(st.sampled_from(["attachment", "inline", "form-data", ""]))
         name = draw(ANY_TEXT)
-        style = draw(st.integers(0, 2))
+        style = draw(st.integers(0, 3))
         if style == 0:
             param = f'; filename="{name}"'
         elif style == 1:
             param = "; filename*=UTF-8''" + "".join(
                 f"%{b:02X}" for b in name.encode("utf-8", "replace")
             )
-        else:
+        elif style == 2:
             param = f"; filename*0={name}; filename*1=x"
+        else:  # RFC 2231 section numbers in any script: "¹" is isdigit() but no int
+            section = draw(st.sampled_from(["¹", "١", "0x", "99999999", "-1", ""]))
+            param = f"; filename*{section}*=utf-8''{name}"
         lines.append(f"Content-Disposition: {disposition}{param}".encode("utf-8", "replace"))
     if draw(st.booleans()):
         lines.append(b"Content-ID: <" + draw(TOKENS).encode() + b">")
@@ -222,6 +225,7 @@ def check_message(raw: bytes) -> None:
 
 @FAST
 @given(MESSAGES)
+@example(b"Content-Type: text/plain; name*\xc2\xb9=x\r\n\r\nbody")  # the section is "¹"
 def test_any_message_reads_without_error(raw: bytes) -> None:
     check_message(raw)
 

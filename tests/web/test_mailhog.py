@@ -308,3 +308,13 @@ def test_v1_events_stream_sends_keepalives_while_quiet_and_goes_on(
         while not data.startswith('data:   "ID"'):
             data = next(lines)
     assert data == 'data:   "ID": "' + message_id + '",'
+
+
+@pytest.mark.parametrize("part", ["%C2%B9", "-1", "x", "99"])
+def test_part_download_of_no_such_part_is_404(
+    client: httpx.Client, send_mail: SendMail, part: str
+) -> None:
+    """ "¹" is a digit to str.isdigit() but not to int(): it was a 500 (found by schemathesis)."""
+    message_id = send_mail("Parts")
+    response = client.get(f"/mailhog/api/v1/messages/{message_id}/mime/part/{part}/download")
+    assert response.status_code == 404

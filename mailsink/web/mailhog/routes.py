@@ -176,7 +176,7 @@ async def v1_part_download(request: Request) -> Response:
     raw = await run_in_threadpool(sink_context(request).store.raw, message_id)
     index = request.path_params["n"]
     parts = parse_message(raw).root.children if raw is not None else []
-    if not index.isdigit() or int(index) >= len(parts):
+    if not (index.isascii() and index.isdigit()) or int(index) >= len(parts):
         return bare_status(404)
     part = parts[int(index)]
     disposition = f'attachment; filename="{message_id}-part-{index}"'
