@@ -106,8 +106,8 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             found = self._matching(query, after_seq, oldest_first)
-            start = max(offset, 0)
-            # islice takes no bound past sys.maxsize, which a huge offset plus limit can pass.
+            # islice takes no bound past sys.maxsize; a page that far holds nothing anyway.
+            start = min(max(offset, 0), sys.maxsize)
             stop = None if limit is None else min(start + max(limit, 0), sys.maxsize)
             return list(islice(found, start, stop))
 

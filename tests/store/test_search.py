@@ -309,5 +309,6 @@ def test_a_page_far_past_the_end_is_empty(store: Store) -> None:
     fill(store)
     huge = 2**63 - 1
     assert store.search(None, offset=huge, limit=huge) == []
+    assert store.search(None, offset=2**80, limit=2**80) == []  # MailHog's start= is unbounded
     assert store.search(parse_search_query("example"), offset=2**62, limit=2**62) == []
     assert len(store.search(None, offset=0, limit=huge)) == len(CORPUS)
