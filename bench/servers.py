@@ -89,6 +89,14 @@ class RunningServer:
         text = (self.scratch / "server.log").read_bytes()[-limit:]
         return text.decode("utf-8", "replace")
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: the scratch directory and its database stay."""
+        self.stopped = True
+        self.process.kill()
+        self.process.wait(STOP_TIMEOUT)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
     def stop(self) -> None:
         if self.stopped:
             return
@@ -113,9 +121,10 @@ class RunningServer:
         self.stop()
 
 
-def start_server(kind: ServerKind, cpu: int | None) -> RunningServer:
-    """Start `kind` pinned to `cpu` (None: not pinned) and wait for its listening lines."""
-    scratch = Path(tempfile.mkdtemp(prefix=f"bench-{kind.name}-"))
+def start_server(kind: ServerKind, cpu: int | None, scratch: Path | None = None) -> RunningServer:
+    """Start `kind` pinned to `cpu` (None: not pinned) and wait for its listening lines; in
+    `scratch` to restart on the database a killed server left there, else in a new directory."""
+    scratch = scratch or Path(tempfile.mkdtemp(prefix=f"bench-{kind.name}-"))
     argv = kind.argv(scratch)
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu), *argv]

@@ -57,7 +57,8 @@ class SmtpSession:
             raise
         return session
 
-    async def expect(self, code: int) -> None:
+    async def expect(self, code: int) -> bytes:
+        """The reply's last line, once it came with `code`."""
         async with asyncio.timeout(TIMEOUT):
             while True:
                 line = await self.reader.readline()
@@ -67,18 +68,23 @@ class SmtpSession:
                     break
         if int(line[:3]) != code:
             raise SmtpError(f"expected {code}, got {line[:200]!r}")
+        return line
 
     async def command(self, line: bytes, code: int) -> None:
         self.writer.write(line + b"\r\n")
         await self.expect(code)
 
-    async def send(self, message: bytes, sender: str = "load@bench.test") -> float:
-        """Send one message; returns `time.perf_counter()` at its `250`."""
+    async def deliver(self, message: bytes, sender: str = "load@bench.test") -> bytes:
+        """Send one message; returns the server's `250` line for its data."""
         await self.command(b"MAIL FROM:<" + sender.encode() + b">", 250)
         await self.command(b"RCPT TO:<inbox@bench.test>", 250)
         await self.command(b"DATA", 354)
         self.writer.write(message.replace(b"\r\n.", b"\r\n..") + b".\r\n")
-        await self.expect(250)
+        return await self.expect(250)
+
+    async def send(self, message: bytes, sender: str = "load@bench.test") -> float:
+        """Send one message; returns `time.perf_counter()` at its `250`."""
+        await self.deliver(message, sender)
         return time.perf_counter()
 
     async def close(self) -> None:

@@ -104,7 +104,7 @@ def parse_host_port(text: str) -> HostPort:
     HostPort(host='::1', port=0)
     """
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or int(port) > 65535:
         raise ValueError(f"expected HOST:PORT with a port from 0 to 65535, got {text!r}")
     host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"
     return HostPort(host, int(port))

@@ -111,6 +111,38 @@ def nested(levels: int) -> bytes:
     return b"\r\n".join(lines) + b"\r\n"
 
 
+# Parts an attacker sends, by type, each marking the page it runs in: a script sets
+# `window.pwned`, a style sheet sets the `--pwned` property, a document reaches into its parent.
+HOSTILE_PARTS: dict[str, bytes] = {
+    "application/javascript": b"window.pwned = 'application/javascript';",
+    "text/javascript": b"window.pwned = 'text/javascript';",
+    "text/css": b":root { --pwned: 1; }",
+    "text/html": b"<script>parent.pwned = 'text/html';</script>",
+    "image/svg+xml": (
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>parent.pwned = "svg";</script></svg>'
+    ),
+    "application/xhtml+xml": (
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        b"<script>parent.pwned = 'xhtml';</script></body></html>"
+    ),
+    "text/xml": (
+        b'<?xml version="1.0"?><x:script xmlns:x="http://www.w3.org/1999/xhtml">'
+        b"parent.pwned = 'xml';</x:script>"
+    ),
+}
+
+
+def hostile_message() -> EmailMessage:
+    """A text part (PartID 1), then each of `HOSTILE_PARTS` attached in order (PartIDs 2, 3…)."""
+    message = compose("hostile parts")
+    for number, (content_type, data) in enumerate(HOSTILE_PARTS.items()):
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(
+            data, maintype=maintype, subtype=subtype, filename=f"part{number}.{subtype}"
+        )
+    return message
+
+
 def to_bytes(message: EmailMessage) -> bytes:
     """The message as an SMTP client sends it: CRLF line endings."""
     return message.as_bytes(policy=SMTP)

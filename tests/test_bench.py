@@ -79,3 +79,19 @@ def test_the_mailboxes_bench_prints_each_measure(store: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
     for measure in ("one mailbox: newest 50", "every mailbox's counts"):
         assert f"\n{measure} " in result.stdout, result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_soak_runs_and_loses_no_acknowledged_message() -> None:
+    """bench/soak.py at a tiny count: every acknowledged message listed, none lost to SIGKILL."""
+    result = run_bench("soak.py", "--count", "300", "--kill-after", "100")
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    rows = dict(
+        line.strip("|").split(" | ", 1) for line in result.stdout.splitlines()[2:] if "|" in line
+    )
+    rows = {name.strip(): value.strip() for name, value in rows.items()}
+    assert rows["messages sent / acknowledged"] == "300 / 300"
+    assert rows["SMTP errors"] == "0"
+    assert rows["acknowledged but not listed"] == "0"
+    assert rows["acknowledged before the kill but lost"] == "0"

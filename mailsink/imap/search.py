@@ -103,7 +103,7 @@ class _Parser:
 
     def _number(self) -> int:
         text = text_of(self._next("a number"))
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise CommandSyntaxError(f"expected a number in SEARCH, got {text!r}")
         return int(text)
 

@@ -130,7 +130,7 @@ def parse_sequence_set(text: str, largest: int) -> SequenceSet:
 def _sequence_number(text: str, largest: int, whole: str) -> int:
     if text == "*":
         return largest
-    if not text.isdigit() or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise CommandSyntaxError(f"expected a sequence set such as 1:5,7 or 1:*, got {whole!r}")
     return int(text)
 

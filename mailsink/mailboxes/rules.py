@@ -221,7 +221,8 @@ def _check_template(template: str, conditions: list[Condition]) -> None:
     named = {name for c in conditions for name in c.pattern.groupindex}
     for found in _PLACEHOLDER.finditer(template):
         name = found[1]
-        if name == "user" or name in named or (name.isdigit() and 1 <= int(name) <= groups):
+        numbered = name.isascii() and name.isdigit() and 1 <= int(name) <= groups
+        if name == "user" or name in named or numbered:
             continue
         captures = f"{{1}} to {{{groups}}}" if groups else "no numbered captures"
         raise ValueError(

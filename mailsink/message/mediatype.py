@@ -43,7 +43,7 @@ def _parse_params(text: str) -> dict[str, str]:
             continue
         encoded = name.endswith("*")
         base, _, number = name.removesuffix("*").rpartition("*")
-        if not (base and number.isdigit()):
+        if not (base and number.isascii() and number.isdigit()):
             base, number = name.removesuffix("*"), "0"
         sections.setdefault(base, []).append((int(number[:6]), encoded, value))
     for name, pieces in sections.items():

@@ -25,7 +25,7 @@ class Maildrop:
     deleted: set[int] = field(default_factory=set)  # message numbers, from 1
 
     def message(self, argument: str) -> tuple[int, StoredMessage]:
-        if not argument.isdigit():
+        if not (argument.isascii() and argument.isdigit()):
             raise NoSuchMessage(f"expected a message number, got {argument!r}")
         number = int(argument)
         if not 1 <= number <= len(self.messages):

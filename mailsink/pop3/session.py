@@ -172,7 +172,7 @@ class Pop3Session:
 
     async def _top(self, argument: str) -> bytes:
         number, _, lines = argument.strip().partition(" ")
-        if not lines.strip().isdigit():
+        if not (lines.strip().isascii() and lines.strip().isdigit()):
             raise Pop3Error(f"TOP needs a message number and a line count, got {argument!r}")
         raw = await self._raw(number)
         return b"+OK top of message follows\r\n" + multiline(top(raw, int(lines)))

@@ -144,7 +144,7 @@ def _unquote(value: str) -> str:
 
 def _port(value: Any, source: str) -> int:
     text = str(value)
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise RelayError(f"{source}: port must be a number from 1 to 65535, got {value!r}")
     return int(text)
 

@@ -1,4 +1,4 @@
-"""SMTP reply texts: ESMTP parameters of MAIL and RCPT, and enhanced status codes.
+"""SMTP reply texts: enhanced status codes.
 
 Once ENHANCEDSTATUSCODES is advertised, RFC 2034 wants an enhanced code on every reply but the
 greeting, EHLO/HELO and intermediate (3xx) replies. mailsink's own replies carry one; the replies
@@ -30,11 +30,6 @@ _DEFAULT_ENHANCED = {
     "554": "5.0.0",
 }
 _HAS_ENHANCED = re.compile(r"\d{3}[ -][245]\.\d{1,3}\.\d{1,3}(?: |$)")
-_KEYWORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
-
-
-class ParameterError(ValueError):
-    """A MAIL/RCPT parameter that is not `KEYWORD[=VALUE]`."""
 
 
 def with_enhanced_code(reply: str) -> str:
@@ -48,19 +43,3 @@ def with_enhanced_code(reply: str) -> str:
         return reply
     code = reply[:3]
     return f"{code} {enhanced} {reply[4:]}" if len(reply) > 4 else f"{code} {enhanced}"
-
-
-def parse_parameters(text: str) -> dict[str, str]:
-    """ESMTP parameters as sent after the address: keys upper-cased, values kept as sent, ""
-    for a parameter without a value (`SMTPUTF8`). Every keyword is accepted, known or not.
-
-    >>> parse_parameters("SIZE=1024 NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob@example.com SMTPUTF8")
-    {'SIZE': '1024', 'NOTIFY': 'SUCCESS,FAILURE', 'ORCPT': 'rfc822;Bob@example.com', 'SMTPUTF8': ''}
-    """
-    params: dict[str, str] = {}
-    for item in text.split():
-        keyword, equals, value = item.partition("=")
-        if not _KEYWORD.fullmatch(keyword) or (equals and not value):
-            raise ParameterError(f"malformed parameter {item!r}, expected KEYWORD[=VALUE]")
-        params[keyword.upper()] = value
-    return params

@@ -4,7 +4,8 @@ aiosmtpd 1.4.6 parses commands and runs STARTTLS; this subclass replaces what ma
 behave differently (docs/interface.md, SMTP):
 - DATA is read by `mailsink.smtp.data` in large chunks, and each message goes through
   `Ingest.deliver` before its `250`;
-- MAIL and RCPT accept and record every ESMTP parameter (aiosmtpd answers 555 to unknown ones);
+- MAIL and RCPT refuse what Postfix refuses (`envelope_syntax`) and record every parameter they
+  accept, DSN's included (aiosmtpd answers 555 to those);
 - on the implicit-TLS listener the session counts as TLS (aiosmtpd neither offers AUTH there nor
   records TLS: upstream issues #274/#281);
 - AUTH is offered on plain connections too, without aiosmtpd's "AUTH required without TLS"
@@ -25,6 +26,7 @@ import secrets
 import ssl
 import time
 from base64 import b64decode
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -39,7 +41,20 @@ from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.standards import line_problems
 from mailsink.smtp.auth import MECHANISMS, Credentials
 from mailsink.smtp.data import read_data
-from mailsink.smtp.replies import ParameterError, parse_parameters, with_enhanced_code
+from mailsink.smtp.envelope_syntax import (
+    MAIL_PARAMETERS,
+    RCPT_PARAMETERS,
+    RECIPIENT,
+    SENDER,
+    EnvelopeSyntaxError,
+    PathKind,
+    ValueCheck,
+    bad_path,
+    check_path,
+    parse_parameters,
+    shown,
+)
+from mailsink.smtp.replies import with_enhanced_code
 from mailsink.stats import Refusal
 from mailsink.tls import tls_facts
 
@@ -109,10 +124,11 @@ aiosmtpd.smtp.sanitized_log = _quiet_sanitized_log  # same lines logged, less wo
 _PREFIXED_NAMES: dict[type, list[str]] = {}
 
 # The common MAIL/RCPT argument, `<local@domain>` with dot-atoms only (then any parameters): read
-# without aiosmtpd's `_getaddr`, which builds a class and runs the email header parser per call.
+# without aiosmtpd's `_getaddr`, which builds a class and runs the email header parser per call,
+# and without `check_path`, since nothing it refuses can match.
 _PLAIN_ADDRESS = re.compile(
     r"<([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*+(?!\()"  # a comment: the parser's job
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>(?:[ \t]++(?!\()|\Z)"  # a comment: the parser's job
 )
 
 
@@ -321,14 +337,13 @@ class SmtpSession(SMTP):
         if transaction.mail_from is not None:
             await self.push("503 5.5.1 Error: nested MAIL command")
             return
-        parsed = await self._address_and_parameters("FROM:", arg, "MAIL FROM:<address>")
+        parsed = await self._address_and_parameters(
+            "FROM:", arg, "MAIL FROM:<address>", SENDER, MAIL_PARAMETERS
+        )
         if parsed is None:
             return
         address, params = parsed
         size = params.get("SIZE", "0")
-        if not size.isdigit():
-            await self.push(f"501 5.5.4 Syntax: SIZE takes a number of bytes, got {size!r}")
-            return
         max_size = self._config.smtp_max_size
         if max_size and int(size) > max_size:
             await self._refuse(
@@ -356,7 +371,9 @@ class SmtpSession(SMTP):
         if transaction.mail_from is None:
             await self.push("503 5.5.1 Error: need MAIL command")
             return
-        parsed = await self._address_and_parameters("TO:", arg, "RCPT TO:<address>")
+        parsed = await self._address_and_parameters(
+            "TO:", arg, "RCPT TO:<address>", RECIPIENT, RCPT_PARAMETERS
+        )
         if parsed is None:
             return
         address, params = parsed
@@ -381,7 +398,12 @@ class SmtpSession(SMTP):
         await self.push("250 2.1.5 OK")
 
     async def _address_and_parameters(
-        self, keyword: str, arg: str | None, usage: str
+        self,
+        keyword: str,
+        arg: str | None,
+        usage: str,
+        kind: PathKind,
+        known: Mapping[str, ValueCheck],
     ) -> tuple[str, dict[str, str]] | None:
         """The address and ESMTP parameters of MAIL/RCPT, or None once a 5xx has been sent."""
         text = self._strip_command_keyword(keyword, arg or "")
@@ -389,31 +411,34 @@ class SmtpSession(SMTP):
             await self.push(f"501 5.5.4 Syntax: {usage} [SP <parameters>]")
             return None
         try:
-            address, rest = self._address_of(text)
-        except Exception:  # the email parser trips over some malformed addresses: "<a@[1.2.3>"
-            address, rest = None, None
-        if address is None:
-            await self.push(f"553 5.1.3 Error: malformed address {text!r}")
+            address, rest = self._address_of(text, kind)
+            if not address:
+                await self.push(f"501 5.5.4 Syntax: {usage} [SP <parameters>]")
+                return None
+            return address, parse_parameters(rest, known)
+        except EnvelopeSyntaxError as error:
+            await self.push(error.reply)
             return None
-        if not address:
-            await self.push(f"501 5.5.4 Syntax: {usage} [SP <parameters>]")
-            return None
-        try:
-            params = parse_parameters(rest or "")
-        except ParameterError as error:
-            await self.push(f"501 5.5.4 Syntax error: {error}")
-            return None
-        return address, params
 
-    def _address_of(self, text: str) -> tuple[str | None, str | None]:
-        """`_getaddr`'s answer, without its cost for a plain `<local@domain>`."""
+    def _address_of(self, text: str, kind: PathKind) -> tuple[str, str]:
+        """`_getaddr`'s answer, without its cost for a plain `<local@domain>`; raises
+        `EnvelopeSyntaxError` for a path no MTA would take."""
         plain = _PLAIN_ADDRESS.match(text)
-        if plain is None:
-            return self._getaddr(text)
-        address = plain.group(1)
-        if self.local_part_limit and address.rfind("@") > self.local_part_limit:
-            return None, None
-        return address, text[plain.end() :]
+        address: str | None
+        rest: str | None
+        if plain is not None:
+            address, rest = plain.group(1), text[plain.end() :]
+        else:
+            check_path(text, kind)
+            try:
+                address, rest = self._getaddr(text)
+            except Exception:  # the email parser trips over some malformed addresses: "<a@[1.2.3>"
+                address, rest = None, None
+        if address is None or (
+            self.local_part_limit and address.rfind("@") > self.local_part_limit
+        ):
+            raise bad_path(kind, f"malformed address {shown(text)}")
+        return address, rest or ""
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:

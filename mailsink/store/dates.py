@@ -61,7 +61,7 @@ def to_unix_ms(when: datetime) -> int:
 def parse_search_date(text: str, tz: str | None = None) -> datetime | None:
     """An aware datetime for `text`, or None when it is not a date we can read."""
     text = text.strip().lower()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return _from_digits(text, tz)
     text = _WEEKDAYS.sub(" ", _DATE_TIME_T.sub(r"\1 \2", text))
     text, zone = _take_zone(text)
@@ -135,7 +135,7 @@ def _read_date(parts: list[str]) -> tuple[int, int, int] | None:
         for p in parts
         if p.isalpha() and p not in _MONTHS and p not in ("st", "nd", "rd", "th", "of")
     ]
-    numbers = [p for p in parts if p.isdigit()]
+    numbers = [p for p in parts if p.isascii() and p.isdigit()]
     if words or len(months) > 1:
         return None
     if months:
@@ -177,10 +177,15 @@ def _full_year(text: str) -> int:
 
 
 def _localize(naive: datetime, zone: tzinfo | None, tz: str | None) -> datetime:
+    """`naive` in its zone. At the ends of the calendar (`before:0001-01-01`), where the local
+    zone cannot be looked up, UTC: a few hours cannot matter there."""
     if zone is None and tz:
         zone = _named_zone(tz)
     if zone is None:
-        return naive.astimezone()  # the server's local zone
+        try:
+            return naive.astimezone()  # the server's local zone
+        except (OverflowError, ValueError):
+            return naive.replace(tzinfo=UTC)
     return naive.replace(tzinfo=zone)
 
 

@@ -9,6 +9,7 @@ without looking at the others' messages, and counted without looking at any.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Reversible, Sequence
@@ -105,8 +106,10 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             found = self._matching(query, after_seq, oldest_first)
-            stop = None if limit is None else max(offset, 0) + max(limit, 0)
-            return list(islice(found, max(offset, 0), stop))
+            # islice takes no bound past sys.maxsize; a page that far holds nothing anyway.
+            start = min(max(offset, 0), sys.maxsize)
+            stop = None if limit is None else min(start + max(limit, 0), sys.maxsize)
+            return list(islice(found, start, stop))
 
     def count(self, query: SearchQuery | None = None) -> MailboxCounts:
         with self._lock:

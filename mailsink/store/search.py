@@ -37,6 +37,7 @@ _CLEAN_CHARS = re.compile(r'\r?\n|\t|[<>",;()\ufeff]')
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _SIZE = re.compile(r"^(\d+)(\.\d+)?\s?([a-z]{1,2})?$")
 _SIZE_UNITS = {"": 1, "k": 1024, "kb": 1024, "m": 1024 * 1024, "mb": 1024 * 1024}
+LARGEST_INTEGER = 2**63 - 1  # SQLite's: the cap of sizes and page offsets, past any mailbox
 
 
 def clean_search_value(text: str) -> str:
@@ -233,12 +234,14 @@ def _parse_token(token: str, tz: str | None) -> Term | None:
 
 
 def parse_size(text: str) -> int:
-    """`2kb` → 2048, `1.5m` → 1572864, `300` → 300; 0 when it is not a size (Mailpit's rule)."""
+    """`2kb` → 2048, `1.5m` → 1572864, `300` → 300; 0 when it is not a size (Mailpit's rule).
+    A size past `LARGEST_INTEGER` is that: no message comes near it, and a store can hold it."""
     found = _SIZE.match(text.lower())
     unit = found and (found[3] or "")
     if found is None or unit not in _SIZE_UNITS:
         return 0
-    return int(float(found[1] + (found[2] or "")) * _SIZE_UNITS[unit])
+    size = float(found[1] + (found[2] or "")) * _SIZE_UNITS[unit]  # inf for 400 digits
+    return int(min(size, LARGEST_INTEGER))
 
 
 def address_search_text(addresses: tuple[Address, ...]) -> str:

@@ -3,8 +3,9 @@
 Requests pass, outermost first: `RequestMetrics` (only with metrics on, counting every answer),
 `SecurityHeaders` (nosniff on everything), `HostAllowlist`
 (DNS rebinding), `Cors` (only with `--api-cors`), `BasicAuth` (only with `--ui-auth-file`),
-`CrossSiteFormGuard` (POST needs JSON), `BodySizeLimit`, then the routes. The routes are
-mounted under `--webroot`; `/prefix` redirects to `/prefix/`.
+`CrossOriginGuard` (no state change from another page's Origin), `CrossSiteFormGuard` (POST
+needs JSON), `BodySizeLimit`, then the routes. The routes are mounted under `--webroot`;
+`/prefix` redirects to `/prefix/`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from mailsink.web.responses import (
 from mailsink.web.security.basic_auth import BasicAuth
 from mailsink.web.security.body_limit import BodySizeLimit, BodyTooLarge, body_too_large_handler
 from mailsink.web.security.cors import Cors
+from mailsink.web.security.cross_origin import CrossOriginGuard
 from mailsink.web.security.cross_site import CrossSiteFormGuard
 from mailsink.web.security.headers import SecurityHeaders
 from mailsink.web.security.hosts import HostAllowlist, is_loopback
@@ -116,6 +118,7 @@ def create_app(context: SinkContext) -> Starlette:
         credentials = Htpasswd.load(config.ui_auth_file)
         middleware.append(Middleware(BasicAuth, credentials=credentials, open_paths=open_paths))
     middleware += [
+        Middleware(CrossOriginGuard, config=config),
         Middleware(CrossSiteFormGuard),
         Middleware(
             BodySizeLimit, send_path=webroot + "api/v1/send", send_limit=config.smtp_max_size

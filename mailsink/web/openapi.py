@@ -329,7 +329,25 @@ def empty_body(description: str = "OK, empty body") -> Any:
     return {"description": description}
 
 
+# What the security middleware (mailsink.web.security) answers before any route does.
+FOREIGN_ORIGIN = json_body(ref("Error"), "Refused: the Origin is another web page's")
+NOT_JSON = text_body("Refused: a POST body must be JSON, which a cross-site form cannot send")
+STATE_CHANGING = ("post", "put", "delete", "patch")
+
+
+def with_guard_answers(paths: dict[str, Schema]) -> dict[str, Schema]:
+    """`paths` with the middleware's refusals added to every operation that changes state."""
+    for item in paths.values():
+        for method in STATE_CHANGING:
+            if method in item:
+                item[method]["responses"].setdefault("403", FOREIGN_ORIGIN)
+                if method == "post":
+                    item[method]["responses"].setdefault("415", NOT_JSON)
+    return paths
+
+
 OK_TEXT = text_body("Done", "ok")
+NOT_WEBSOCKET = text_body("Not a WebSocket upgrade request", "404 page not found")
 BAD_REQUEST = text_body("The request was wrong; the body says why")
 NOT_FOUND = text_body("No such message (or part)", "404 page not found")
 
@@ -596,6 +614,7 @@ def addition_paths() -> dict[str, Schema]:
                         "content": {"application/json": {"schema": ref("EventFrame")}},
                     },
                     403: empty_body("A foreign Origin"),
+                    404: NOT_WEBSOCKET,
                 },
                 tag=tag,
             )
@@ -640,7 +659,7 @@ def view_paths() -> dict[str, Schema]:
         },
         "/view/{id}": {
             "parameters": [path_param("id", "A message ID")],
-            "get": operation("The web UI showing a message", {200: html}, tag=tag),
+            "get": operation("The web UI showing a message", {200: html, 404: NOT_FOUND}, tag=tag),
         },
         "/{path}": {
             "parameters": [path_param("path", "A file of the web UI; empty for index.html")],
@@ -655,7 +674,11 @@ def mailhog_paths() -> dict[str, Schema]:
     messages = json_body(ref("MailHogMessages"), media_type="text/json")
     search = json_body(ref("MailHogMessages"))
     status_only = empty_body("Error (empty body)")
-    options = operation("CORS preflight (empty 200)", {200: empty_body()}, tag=tag)
+    options = operation(
+        "CORS preflight (empty 200); 404 when the path cannot name a message (a line break)",
+        {200: empty_body(), 404: NOT_FOUND},
+        tag=tag,
+    )
     page = (START, query_param("limit", "Page size (default 50, at most 250)", INTEGER))
     id_param = {"parameters": [path_param("id", "A message ID")]}
     v2_messages = {
@@ -748,6 +771,7 @@ def mailhog_paths() -> dict[str, Schema]:
                 {
                     101: json_body(ref("MailHogMessage"), "Switching to WebSocket"),
                     403: empty_body("A foreign Origin"),
+                    404: NOT_WEBSOCKET,
                 },
                 tag=tag,
             )
@@ -785,20 +809,25 @@ def openapi_document(webroot: str = "/") -> Schema:
             ),
         },
         "servers": [{"url": webroot}],
-        "paths": with_mailbox_param(mailpit_paths() | check_paths() | addition_paths())
-        | view_paths()
-        | mailhog_paths(),
+        "paths": with_guard_answers(
+            with_mailbox_param(mailpit_paths() | check_paths() | addition_paths())
+            | view_paths()
+            | mailhog_paths()
+        ),
         "components": {"schemas": SCHEMAS | CHECK_SCHEMAS},
     }
 
 
 def with_mailbox_param(paths: dict[str, Schema]) -> dict[str, Schema]:
-    """`?mailbox=` added to every operation of the `MAILBOX_PATHS`."""
+    """`?mailbox=` added to every operation of the `MAILBOX_PATHS`, and the 400 that a malformed
+    name gets (but on a WebSocket, which is no HTTP answer)."""
     for path, item in paths.items():
         if path.startswith(MAILBOX_PATHS):
             for method, spec in item.items():
                 if method != "parameters":
                     spec["parameters"] = [*spec.get("parameters", ()), MAILBOX]
+                    if "101" not in spec["responses"]:
+                        spec["responses"].setdefault("400", BAD_REQUEST)
     return paths
 
 

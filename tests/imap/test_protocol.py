@@ -34,6 +34,9 @@ def test_bad_commands_get_bad_or_no_and_the_session_goes_on(sink: MailSink) -> N
         (b"a9 SELECT INBOX\r\n", b"a9 OK [READ-WRITE]"),
         (b"b1 FETCH 7 (FLAGS)\r\n", b"b1 BAD no message 7: the mailbox has 1"),
         (b"b2 FETCH x (FLAGS)\r\n", b"b2 BAD expected a sequence set"),
+        # A Unicode digit is a digit to str.isdigit() but not to int().
+        ("c1 FETCH ¹ (FLAGS)\r\n".encode(), b"c1 BAD expected a sequence set"),
+        ("c2 SEARCH LARGER ¹\r\n".encode(), b"c2 BAD expected a number in SEARCH"),
         (b"b3 FETCH 1 (BODY[9.ZAP])\r\n", b"b3 BAD unknown body section [9.ZAP]"),
         (b"b4 SEARCH FROM\r\n", b"b4 BAD SEARCH criteria end where a string was expected"),
         (b"b5 SEARCH SINCE yesterday\r\n", b"b5 BAD expected a date such as 1-Feb-2026"),

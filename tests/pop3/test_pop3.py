@@ -141,6 +141,8 @@ def test_bad_commands_get_err_and_the_session_goes_on(sink: MailSink) -> None:
         (b"USER bob\r\n", b"+OK"),
         (b"PASS pw\r\n", b"+OK 1 message(s)"),
         (b"RETR x\r\n", b"-ERR expected a message number, got 'x'"),
+        ("RETR ¹\r\n".encode(), b"-ERR expected a message number"),  # isdigit(), yet no int
+        ("TOP 1 ¹\r\n".encode(), b"-ERR TOP needs a message number and a line count"),
         (b"LIST 9\r\n", b"-ERR no message 9; there are 1"),
         (b"TOP 1\r\n", b"-ERR TOP needs a message number and a line count"),
         (b"USER bob\r\n", b"-ERR USER is not allowed in the transaction state"),

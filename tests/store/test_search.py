@@ -324,3 +324,14 @@ def assert_agrees_with_memory(store: Store) -> None:
             assert [store_keys[m.id] for m in store.search(query, **after)] == expected_after
     finally:
         memory.close()
+
+
+def test_a_page_far_past_the_end_is_empty(store: Store) -> None:
+    """Offsets and limits as large as an SQLite integer (the API caps them there) answer [].
+    Found by schemathesis: the memory store raised on `start` plus `limit` past sys.maxsize."""
+    fill(store)
+    huge = 2**63 - 1
+    assert store.search(None, offset=huge, limit=huge) == []
+    assert store.search(None, offset=2**80, limit=2**80) == []  # MailHog's start= is unbounded
+    assert store.search(parse_search_query("example"), offset=2**62, limit=2**62) == []
+    assert len(store.search(None, offset=0, limit=huge)) == len(CORPUS)

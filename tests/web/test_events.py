@@ -22,8 +22,9 @@ from mailsink.events import Change, ChangeHub, ChangeKind, SmtpIncident
 from mailsink.ingest import Ingest
 from mailsink.stats import RuntimeStats
 from mailsink.store.memory import MemoryStore
-from mailsink.web.live.broadcast import FRAME_QUEUE_SIZE, Listener, origin_allowed
+from mailsink.web.live.broadcast import FRAME_QUEUE_SIZE, Listener
 from mailsink.web.live.websocket import MailpitEvents, change_frames, encode_frame
+from mailsink.web.security.cross_origin import origin_allowed
 
 from .conftest import SendMail
 

@@ -18,6 +18,7 @@ from mailhog import Mailhog
 from websockets.asyncio.client import connect
 
 from mailsink import MailSink
+from mailsink.web.mailhog import streams
 from tests.builders import compose
 
 from .conftest import SendMail, smtp_send
@@ -287,3 +288,33 @@ def until_streaming(sink: MailSink, stream: str) -> None:
             return
         pause.wait(0.01)
     raise AssertionError(f"no client registered on {stream}")
+
+
+def test_v1_events_stream_sends_keepalives_while_quiet_and_goes_on(
+    sink: MailSink, send_mail: SendMail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quiet stream gets a keepalive comment (it used to break off with InvalidStateError
+    at the first one), then still carries the next message."""
+    monkeypatch.setattr(streams, "SSE_KEEPALIVE_SECONDS", 0.05)
+    assert sink.url is not None
+    with (
+        httpx.Client(base_url=sink.url, timeout=30) as http,
+        http.stream("GET", "/mailhog/api/v1/events") as response,
+    ):
+        lines = response.iter_lines()
+        assert [next(lines), next(lines)] == ["keepalive: ", ""]
+        message_id = send_mail("After a quiet while")
+        data = next(line for line in lines if line.startswith("data: "))
+        while not data.startswith('data:   "ID"'):
+            data = next(lines)
+    assert data == 'data:   "ID": "' + message_id + '",'
+
+
+@pytest.mark.parametrize("part", ["%C2%B9", "-1", "x", "99"])
+def test_part_download_of_no_such_part_is_404(
+    client: httpx.Client, send_mail: SendMail, part: str
+) -> None:
+    """ "¹" is a digit to str.isdigit() but not to int(): it was a 500 (found by schemathesis)."""
+    message_id = send_mail("Parts")
+    response = client.get(f"/mailhog/api/v1/messages/{message_id}/mime/part/{part}/download")
+    assert response.status_code == 404

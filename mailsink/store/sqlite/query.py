@@ -21,6 +21,7 @@ from the index alone) chooses: the rarest positive term drives, and a term held 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,12 @@ from mailsink.store.search import ADDRESS_FIELDS, SearchQuery, Term, TextField, 
 from mailsink.store.sql_query import TEXT_COLUMN, ConditionList, compile_filter_term
 
 TRIGRAM = 3
+# Text the index is never asked about (scanning finds the same), so that `*value*` is a GLOB
+# pattern without escapes. A NUL ends an FTS5 query string early ("unterminated string"). GLOB
+# wildcards, escaped as `[*]`, split the pattern into literal runs, and SQLite 3.40's trigram
+# GLOB crashes the process on a run of 3+ bytes but fewer than 3 characters between two of them
+# (`*ð\x83[*]é[*]larger:*`, from the search `ð\x83*é*larger:`).
+_SCAN_ONLY = re.compile(r"[\x00*?\[]")
 
 CandidateCount = Callable[[str, str], int]  # (column, value) → messages
 
@@ -57,8 +64,9 @@ class _Builder(ConditionList):
 
     def indexed(self, field: TextField, value: str) -> int | None:
         """How many candidates the index gives for `value` in `field`, or None when the
-        text should be scanned instead (too short for a trigram, or too common)."""
-        if len(value) < TRIGRAM:
+        text should be scanned instead (too short for a trigram, too common, or unsafe for the
+        index: see `_SCAN_ONLY`)."""
+        if len(value) < TRIGRAM or _SCAN_ONLY.search(value):
             return None
         if self.candidates is None:
             return 0
@@ -104,7 +112,7 @@ def _driving_term(terms: tuple[Term, ...], built: _Builder) -> TextTerm | None:
 def _compile_term(term: Term, built: _Builder) -> None:
     match term:
         case TextTerm(field, value) if term is built.driving_term:
-            built.add(f"x.{TEXT_COLUMN[field]} GLOB ?", f"*{glob_escape(value)}*")
+            built.add(f"x.{TEXT_COLUMN[field]} GLOB ?", f"*{value}*")  # no wildcard: _SCAN_ONLY
         case TextTerm(field, value, negated):
             _compile_text(field, value, negated, built)
         case _:
@@ -120,15 +128,10 @@ def _compile_text(field: TextField, value: str, negated: bool, built: _Builder) 
         column = TEXT_COLUMN[one]
         if lookup_allowed and built.indexed(one, value) is not None:
             parts.append(f"m.seq IN (SELECT rowid FROM message_text_index WHERE {column} GLOB ?)")
-            built.params.append(f"*{glob_escape(value)}*")
+            built.params.append(f"*{value}*")
         else:
             built.text_joined = True
             parts.append(f"instr(t.{column}, ?) > 0")
             built.params.append(value)
     condition = " OR ".join(parts)
     built.conditions.append(f"NOT ({condition})" if negated else f"({condition})")
-
-
-def glob_escape(text: str) -> str:
-    """`text` as a GLOB pattern matching itself literally."""
-    return text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")

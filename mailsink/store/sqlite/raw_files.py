@@ -51,7 +51,7 @@ class RawFiles:
             return
         wanted = {str(seq) for seq in kept}
         for entry in os.scandir(self.directory):
-            if entry.name.isdigit() and entry.name not in wanted:
+            if entry.name.isascii() and entry.name.isdigit() and entry.name not in wanted:
                 os.unlink(entry.path)
 
     def sync(self, seqs: Iterable[int]) -> None:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from mailsink.events import ChangeHub
 from mailsink.store.base import MailboxCounts, MailboxStatus, NewMessage, StoredMessage
 from mailsink.store.codec import envelope_from_json, summary_from_json
-from mailsink.store.search import MailboxTerm, SearchQuery, TextTerm
+from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery, TextTerm
 from mailsink.store.sqlite import query as sqlite_query
 from mailsink.store.sqlite import writes
 from mailsink.store.sqlite.checkpointer import Checkpointer
@@ -183,7 +183,10 @@ class SqliteStore:
             if after_seq is not None:
                 condition += f" AND {compiled.order_key} > ?"
                 params.append(after_seq)
-            params += [-1 if limit is None else max(limit, 0), max(offset, 0)]
+            params += [
+                -1 if limit is None else min(max(limit, 0), LARGEST_INTEGER),
+                min(max(offset, 0), LARGEST_INTEGER),
+            ]
             # The page's Seqs first (skipping `offset` rows reads no JSON), then their rows.
             page = (
                 f"SELECT m.seq FROM {compiled.source} WHERE {condition}"

@@ -6,9 +6,9 @@ into frames (or in a worker thread, in order, when rendering reads the store), a
 frame's one encoded text to every client. A client whose queue is full (it does not read as
 fast as mail arrives) is dropped, so a stalled browser tab never slows ingest or the others.
 
-A browser sends `Origin`; `origin_allowed` refuses an upgrade whose Origin is not this server
-(nor a `--api-cors` origin), so another web page cannot read the user's mail through it
-(cross-site WebSocket hijacking). Non-browser clients send no Origin and are accepted.
+A browser sends `Origin`; `origin_allowed` (mailsink.web.security.cross_origin) refuses an
+upgrade whose Origin is not this server (nor a `--api-cors` origin), so another web page cannot
+read the user's mail through it (cross-site WebSocket hijacking).
 Keepalive pings are the WebSocket protocol's own, sent by uvicorn every 20 s
 (`ws_ping_interval`); a client that stops answering them is disconnected.
 """
@@ -20,21 +20,19 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mailsink.config import Config
 from mailsink.events import Change, ChangeHub
 from mailsink.web.request_context import sink_context
+from mailsink.web.security.cross_origin import origin_allowed
 
 log = logging.getLogger(__name__)
 
 FRAME_QUEUE_SIZE = 1000  # frames a client may lag behind before it is dropped
 CLOSE_TIMEOUT_SECONDS = 1.0
 TRY_AGAIN_LATER = 1013  # WebSocket close code for a dropped slow consumer
-_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 Render = Callable[[Change], list[str]]
 
@@ -158,32 +156,6 @@ class Broadcaster:
             for frame in frames:
                 self.broadcast(frame)
             self.changed(change)
-
-
-def origin_allowed(headers: Headers, scheme: str, config: Config) -> bool:
-    """No Origin (not a browser), an Origin naming the same host and port as the Host header,
-    or a configured CORS origin."""
-    origin = headers.get("origin")
-    if origin is None:
-        return True
-    if "*" in config.api_cors or origin.rstrip("/") in {o.rstrip("/") for o in config.api_cors}:
-        return True
-    host = headers.get("host")
-    if host is None:
-        return False
-    try:
-        page = urlsplit(origin)
-        server = urlsplit(f"{scheme}://{host}")
-        page_port = page.port or _DEFAULT_PORTS.get(page.scheme)
-        server_port = server.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:  # a malformed port or address
-        return False
-    return (
-        page.hostname is not None
-        and page.hostname == server.hostname
-        and page_port is not None
-        and page_port == server_port
-    )
 
 
 async def refuse_foreign_origin(websocket: WebSocket, config: Config) -> bool:

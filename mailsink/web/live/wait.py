@@ -114,7 +114,7 @@ def parse_timeout(text: str | None) -> float:
 def parse_since(text: str | None) -> int | None:
     if text is None or text.strip() == "":
         return None
-    if not text.strip().isdigit():
+    if not (text.strip().isascii() and text.strip().isdigit()):
         raise ValueError(
             f"expected since to be a message Seq (an integer of 0 or more), got {text!r}"
         )

@@ -39,6 +39,7 @@ from mailsink.web.mailhog.message_json import JSONObject, message_json, messages
 from mailsink.web.mailhog.release import release_endpoint
 from mailsink.web.mailhog.responses import bare_status, empty, mailhog_json
 from mailsink.web.request_context import sink_context
+from mailsink.web.security.parts import part_response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
@@ -169,18 +170,17 @@ async def v1_download(request: Request) -> Response:
 
 
 async def v1_part_download(request: Request) -> Response:
-    """Top-level part `n` of a multipart message, transfer encoding undone, as an attachment."""
+    """Top-level part `n` of a multipart message, transfer encoding undone, as an attachment
+    made inert in our origin (`part_response`)."""
     message_id = request.path_params["id"]
     raw = await run_in_threadpool(sink_context(request).store.raw, message_id)
     index = request.path_params["n"]
     parts = parse_message(raw).root.children if raw is not None else []
-    if not index.isdigit() or int(index) >= len(parts):
+    if not (index.isascii() and index.isdigit()) or int(index) >= len(parts):
         return bare_status(404)
     part = parts[int(index)]
     disposition = f'attachment; filename="{message_id}-part-{index}"'
-    return Response(
-        part.data, headers={"Content-Type": part.content_type, "Content-Disposition": disposition}
-    )
+    return part_response(part.data, part.content_type, disposition)
 
 
 async def jim(request: Request) -> Response:

@@ -123,7 +123,7 @@ async def _next_block(listener: Listener, gone: asyncio.Future[Any]) -> bytes | 
             frame.cancel()
     if gone.done():
         return None
-    if frame.cancelled():
+    if not frame.done():  # the quiet minute passed; its cancellation is still on its way
         return b"keepalive: \n\n"
     text = frame.result()
     return None if text is None else text.encode()

@@ -24,10 +24,9 @@ from mailsink.web.request_body import read_object, string_list_field
 from mailsink.web.request_context import sink_context
 from mailsink.web.resolve import NotFound, requested_message, requested_parsed
 from mailsink.web.responses import error_response, json_response, ok_response
+from mailsink.web.security.parts import part_response
 
 NO_RELAY_TEXT = "SMTP error: no relay is configured (start mailsink with --smtp-relay-config FILE)"
-# A part opened in the browser is a document from the message: no script, no plugin, no origin.
-PART_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
 
 def get_message(request: Request) -> Response:
@@ -79,13 +78,11 @@ def download_name(part: MimePart) -> str:
 
 
 def get_part(request: Request) -> Response:
-    """`GET /api/v1/message/{ID}/part/{PartID}`: the decoded part, found by PartID only."""
+    """`GET /api/v1/message/{ID}/part/{PartID}`: the decoded part, found by PartID only, made
+    inert in our origin (`part_response`)."""
     part = requested_part(request)
-    headers = {
-        "Content-Disposition": f'inline; filename="{download_name(part)}"',
-        "Content-Security-Policy": PART_POLICY,
-    }
-    return Response(part.data, media_type=part.content_type, headers=headers)
+    disposition = f'inline; filename="{download_name(part)}"'
+    return part_response(part.data, part.content_type, disposition)
 
 
 def get_thumbnail(request: Request) -> Response:

@@ -48,7 +48,7 @@ class BodySizeLimit:
         is_send = scope["path"] == self.send_path
         limit = self.send_limit if is_send else DEFAULT_BODY_LIMIT
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await too_large_response(is_send)(scope, receive, send)
             return
         received = 0
