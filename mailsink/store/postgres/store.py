@@ -35,7 +35,7 @@ from mailsink.store.postgres.query import compile_query
 from mailsink.store.postgres.schema import migrate
 from mailsink.store.postgres.writer import Writer
 from mailsink.store.postgres.writes import RAW_PIECE
-from mailsink.store.search import MailboxTerm, SearchQuery
+from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery
 from mailsink.store.tags import tag_sort_key
 
 POOL_APPLICATION_NAME = "mailsink"  # in pg_stat_activity
@@ -176,7 +176,11 @@ class PostgresStore:
             condition += " AND m.seq > %s"
             params.append(after_seq)
         order = "ASC" if oldest_first else "DESC"
-        page = [None if limit is None else max(limit, 0), max(offset, 0)]
+        # A bigint bounds both; a page that far holds nothing anyway.
+        page = [
+            None if limit is None else min(max(limit, 0), LARGEST_INTEGER),
+            min(max(offset, 0), LARGEST_INTEGER),
+        ]
         sql = f"{_SELECT_MESSAGES} WHERE {condition} ORDER BY m.seq {order} LIMIT %s OFFSET %s"
         with self._reading() as db:
             if compiled.needs_text and limit is not None and limit > 0:
@@ -302,7 +306,7 @@ def _text_page(
     assert limit is not None
     assert offset is not None
     order = "ASC" if oldest_first else "DESC"
-    window = RECENT_WINDOW + offset + limit
+    window = min(RECENT_WINDOW + offset + limit, LARGEST_INTEGER)
     after, after_params = ("seq > %s", [after_seq]) if after_seq is not None else ("TRUE", [])
     bound = db.execute(
         f"SELECT seq FROM messages WHERE {after} ORDER BY seq {order} OFFSET %s LIMIT 1",
