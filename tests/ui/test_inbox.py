@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from mailsink import MailSink
 
@@ -46,6 +46,40 @@ def test_unread_count_shows_in_title_and_drops_when_read(ui: Ui, mail: Callable[
     expect(page).to_have_title(re.compile(r"^\(1\) mailsink"))
     expect(ui.row("Unread, App: Second")).to_be_visible()
     expect(page.get_by_role("row", name="Unread, App: First")).to_have_count(0)
+
+
+def test_a_list_answer_older_than_a_live_arrival_keeps_the_arrival(
+    ui: Ui, sink: MailSink, mail: Callable[..., None]
+) -> None:
+    """A page answered before a message arrived, but read after its `new` frame, must not hide
+    it: the page's counts and rows are a snapshot older than the arrival shown live."""
+    mail("Keep me")
+    mail("Remove me")
+    page = ui.open()
+    expect(ui.row("Remove me")).to_be_visible()
+    answered_late: list[str] = []
+
+    def answer_before_the_arrival(route: Route) -> None:
+        if answered_late:
+            route.continue_()
+            return
+        answered_late.append(route.request.url)
+        older = route.fetch()  # the server's answer, taken before the new message exists
+        mail("Arrived meanwhile")
+        expect(ui.row("Arrived meanwhile")).to_be_visible()  # its `new` frame was applied
+        route.fulfill(response=older)
+
+    page.route(re.compile(r"/api/v1/messages\?"), answer_before_the_arrival)
+    target = next(m for m in sink.messages if m.subject == "Remove me")
+    assert sink.url is not None
+    response = httpx.request("DELETE", sink.url + "api/v1/messages", json={"IDs": [target.id]})
+    assert response.status_code == 200  # its `delete` frame makes the inbox refetch its rows
+
+    expect(page.get_by_role("status").filter(has_text="2 messages")).to_be_visible()
+    assert answered_late, "the inbox never refetched its first page"
+    expect(ui.row("Arrived meanwhile")).to_be_visible()
+    expect(ui.row("Keep me")).to_be_visible()
+    expect(ui.row("Remove me")).to_have_count(0)
 
 
 def test_keyboard_moves_selection_and_opens(ui: Ui, mail: Callable[..., None]) -> None:
