@@ -232,8 +232,6 @@ bindKeys({
 
 // ---- live events ----------------------------------------------------------------------
 
-let wasConnected = false;
-
 connectEvents(
   (type, data) => {
     switch (type) {
@@ -271,8 +269,12 @@ connectEvents(
     const status = $("connection");
     status.textContent = state === "open" ? "" : "Reconnecting…";
     status.classList.toggle("offline", state !== "open");
-    if (state === "open" && wasConnected) inbox.scheduleRefresh(); // frames were missed
-    if (state === "open") wasConnected = true;
+    // Frames sent before the socket opened are lost, the first time too: the first page may
+    // have been answered before the socket was up, so every opening reloads what is shown.
+    if (state === "open") {
+      inbox.scheduleRefresh();
+      switcher.refresh();
+    }
   },
 );
 

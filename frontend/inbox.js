@@ -6,6 +6,10 @@
 //
 // Loaded rows are keyed from the bottom (the oldest message is key 0, the newest total - 1), so
 // new mail arriving at the top moves no key: a page in flight stays valid however much arrives.
+//
+// A first page is a snapshot that may be older than `new` frames already applied (the request and
+// the WebSocket race): the arrivals newer than the snapshot are kept aside and laid back on top of
+// it, so a message shown live (or announced before the first page came) is never dropped.
 
 import { api } from "./api.js";
 import { el, setChildren, icon, ICONS } from "./dom.js";
@@ -14,6 +18,7 @@ import { addressShort, exactTime, formatSize, plural, relativeTime } from "./for
 const PAGE_SIZE = 100;
 const OVERSCAN_ROWS = 10;
 const MAX_CACHED_ROWS = 3000;
+const MAX_ARRIVALS = 1000; // live arrivals kept to lay over a first page older than them
 const REFRESH_DELAY_MS = 150;
 const RETRY_DELAY_MS = 2000;
 
@@ -47,6 +52,7 @@ export class Inbox {
     this.openId = null;
     this.checked = new Set();
     this.pendingNew = [];
+    this.arrivals = new Map(); // ID → summary of live `new` frames, oldest first (see accept)
     this.refreshTimer = null;
     this.retryTimer = null; // set while waiting to retry after a failed request
     this.rowHeight = 64;
@@ -70,6 +76,7 @@ export class Inbox {
     this.query = query;
     this.mailbox = mailbox;
     this.loaded = false;
+    this.arrivals.clear(); // they belong to the view left
     this.checked.clear();
     this.selectedId = this.openId;
     this.selectedIndex = 0;
@@ -131,23 +138,54 @@ export class Inbox {
    * Take a list/search response whose first row is row `start`. The inbox's counts come from
    * its first page only: that page also says which Seq they include, so `new` events already
    * counted are recognised (a deeper page cannot tell, and `new` events add to the counts).
+   * The counts and the newest Seq are the snapshot's, not the highest ever seen: arrivals newer
+   * than the snapshot are then added on top again, so an answer older than a `new` frame can
+   * neither drop that message nor make the frame look already counted.
    */
   accept(result, start) {
     const total = result.messages_count;
     result.messages.forEach((summary, offset) => {
       this.rows.set(total - 1 - (start + offset), summary);
     });
-    if (start === 0 || this.query) {
+    const counting = start === 0 || this.query;
+    if (counting) {
       this.total = total;
       this.unread = result.messages_unread;
       this.mailboxUnread = result.unread;
-      this.newestSeq = Math.max(this.newestSeq, result.messages[0]?.Seq ?? 0);
+      this.newestSeq = result.messages[0]?.Seq ?? 0;
     }
     this.tags = result.tags || [];
     this.loaded = true;
     for (const key of this.rows.keys()) if (key < 0 || key >= this.total) this.rows.delete(key);
+    if (counting && !this.query) {
+      for (const [id, summary] of this.arrivals) {
+        if (summary.Seq <= this.newestSeq) this.arrivals.delete(id); // in this page's counts
+      }
+      this.addArrivals([...this.arrivals.values()]);
+    }
     this.evictFarRows();
     this.onChange();
+  }
+
+  /**
+   * Put live arrivals on top of the loaded rows, counting them; those the counts already
+   * include (their Seq is not above the newest counted) or already listed are skipped.
+   * Returns how many were added.
+   */
+  addArrivals(summaries) {
+    const fresh = summaries.filter((s) => !(s.Seq <= this.newestSeq) && this.indexOf(s.ID) < 0);
+    fresh.sort((a, b) => (a.Seq ?? 0) - (b.Seq ?? 0));
+    for (const summary of fresh) {
+      this.rows.set(this.total, summary);
+      this.total += 1;
+      this.newestSeq = Math.max(this.newestSeq, summary.Seq ?? 0);
+      if (!summary.Read) {
+        this.unread += 1;
+        this.mailboxUnread += 1;
+      }
+      for (const tag of summary.Tags || []) this.learnTag(tag);
+    }
+    return fresh.length;
   }
 
   evictFarRows() {
@@ -232,29 +270,23 @@ export class Inbox {
       this.scheduleRefresh();
       return;
     }
+    this.arrivals.set(summary.ID, summary); // until a first page is known to include it
+    if (this.arrivals.size > MAX_ARRIVALS) this.arrivals.delete(this.arrivals.keys().next().value);
     this.pendingNew.push(summary);
     if (this.pendingNew.length === 1) requestAnimationFrame(() => this.flushNew());
   }
 
+  /** Show the arrivals of this frame; before the first page they wait for it (see accept). */
   flushNew() {
-    const fresh = this.pendingNew.filter(
-      (s) => !(s.Seq <= this.newestSeq) && this.indexOf(s.ID) < 0,
-    );
+    const pending = this.pendingNew;
     this.pendingNew = [];
-    if (fresh.length === 0 || !this.loaded) return;
+    if (!this.loaded) return;
     const keepPosition = this.grid.scrollTop > 0;
-    for (const summary of fresh) {
-      this.rows.set(this.total, summary);
-      this.total += 1;
-      this.newestSeq = Math.max(this.newestSeq, summary.Seq ?? 0);
-    }
-    const unread = fresh.filter((s) => !s.Read).length;
-    this.unread += unread;
-    this.mailboxUnread += unread;
-    for (const summary of fresh) for (const tag of summary.Tags || []) this.learnTag(tag);
+    const added = this.addArrivals(pending);
+    if (added === 0) return;
     if (keepPosition) {
       this.sizeSpacer(); // first, or the scroll position is clamped to the old height
-      this.grid.scrollTop += fresh.length * this.rowHeight;
+      this.grid.scrollTop += added * this.rowHeight;
     }
     this.render();
     this.onChange();
@@ -262,6 +294,7 @@ export class Inbox {
 
   messageDeleted(id) {
     this.checked.delete(id);
+    this.arrivals.delete(id);
     this.scheduleRefresh(); // converges whatever this patch cannot know (rows not loaded)
     const index = this.indexOf(id);
     if (index < 0 || this.query) return;
@@ -282,20 +315,18 @@ export class Inbox {
   }
 
   messageUpdated(change) {
+    const arrival = this.arrivals.get(change.ID);
+    if (arrival) this.arrivals.set(change.ID, patchSummary(arrival, change));
     const index = this.indexOf(change.ID);
     if (index >= 0) {
       const key = this.total - 1 - index;
-      const summary = { ...this.rows.get(key) };
+      const summary = this.rows.get(key);
       if (typeof change.Read === "boolean" && change.Read !== summary.Read) {
         this.unread += change.Read ? -1 : 1;
         this.mailboxUnread += change.Read ? -1 : 1;
-        summary.Read = change.Read;
       }
-      if (Array.isArray(change.Tags)) {
-        summary.Tags = change.Tags;
-        change.Tags.forEach((tag) => this.learnTag(tag));
-      }
-      this.rows.set(key, summary);
+      if (Array.isArray(change.Tags)) change.Tags.forEach((tag) => this.learnTag(tag));
+      this.rows.set(key, patchSummary(summary, change));
       this.render();
       this.onChange();
     }
@@ -310,6 +341,7 @@ export class Inbox {
 
   truncated() {
     this.rows.clear();
+    this.arrivals.clear();
     this.total = 0;
     this.unread = 0;
     this.mailboxUnread = 0;
@@ -540,6 +572,14 @@ export class Inbox {
       ),
     );
   }
+}
+
+/** A copy of `summary` with the read state and tags of an `update` frame. */
+function patchSummary(summary, change) {
+  const patched = { ...summary };
+  if (typeof change.Read === "boolean") patched.Read = change.Read;
+  if (Array.isArray(change.Tags)) patched.Tags = change.Tags;
+  return patched;
 }
 
 function placeholderRow(index) {

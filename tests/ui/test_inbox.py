@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Route, WebSocketRoute, expect
 
 from mailsink import MailSink
 
@@ -80,6 +80,24 @@ def test_a_list_answer_older_than_a_live_arrival_keeps_the_arrival(
     expect(ui.row("Arrived meanwhile")).to_be_visible()
     expect(ui.row("Keep me")).to_be_visible()
     expect(ui.row("Remove me")).to_have_count(0)
+
+
+def test_a_message_sent_before_the_live_feed_opens_is_listed(
+    ui: Ui, mail: Callable[..., None]
+) -> None:
+    """The first page can be answered before the WebSocket is up; a message stored in between
+    has no `new` frame for this page, so opening the feed must reload the list."""
+    page = ui.page
+
+    def open_late(socket: WebSocketRoute) -> None:
+        expect(page.get_by_text("No messages yet")).to_be_visible()  # the first page is shown
+        mail("Sent before the feed")
+        socket.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/api/events$"), open_late)
+    ui.open()
+    expect(ui.row("Sent before the feed")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="1 message")).to_be_visible()
 
 
 def test_keyboard_moves_selection_and_opens(ui: Ui, mail: Callable[..., None]) -> None:
