@@ -254,7 +254,7 @@ connectEvents(
         inbox.scheduleRefresh();
         break;
       case "stats": // counts changed: of every mailbox, so the switcher asks for its own
-        if (!route.mailbox) inbox.mailboxUnread = data.Unread;
+        if (!route.mailbox) inbox.allUnreadChanged(data.Unread);
         switcher.refresh();
         updateChrome();
         break;

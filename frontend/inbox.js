@@ -7,18 +7,19 @@
 // Loaded rows are keyed from the bottom (the oldest message is key 0, the newest total - 1), so
 // new mail arriving at the top moves no key: a page in flight stays valid however much arrives.
 //
-// A first page is a snapshot that may be older than `new` frames already applied (the request and
-// the WebSocket race): the arrivals newer than the snapshot are kept aside and laid back on top of
-// it, so a message shown live (or announced before the first page came) is never dropped.
+// An answer is a snapshot that may be older than frames already applied (the request and the
+// WebSocket race): the frames received since its request was sent are replayed over it, so a
+// message shown live (or announced before the first page came) is never dropped, nor a read state
+// or a count undone.
 
 import { api } from "./api.js";
 import { el, setChildren, icon, ICONS } from "./dom.js";
 import { addressShort, exactTime, formatSize, plural, relativeTime } from "./format.js";
+import { FrameJournal } from "./journal.js";
 
 const PAGE_SIZE = 100;
 const OVERSCAN_ROWS = 10;
 const MAX_CACHED_ROWS = 3000;
-const MAX_ARRIVALS = 1000; // live arrivals kept to lay over a first page older than them
 const REFRESH_DELAY_MS = 150;
 const RETRY_DELAY_MS = 2000;
 
@@ -52,7 +53,7 @@ export class Inbox {
     this.openId = null;
     this.checked = new Set();
     this.pendingNew = [];
-    this.arrivals = new Map(); // ID → summary of live `new` frames, oldest first (see accept)
+    this.journal = new FrameJournal(); // frames to replay over answers older than them
     this.refreshTimer = null;
     this.retryTimer = null; // set while waiting to retry after a failed request
     this.rowHeight = 64;
@@ -76,7 +77,6 @@ export class Inbox {
     this.query = query;
     this.mailbox = mailbox;
     this.loaded = false;
-    this.arrivals.clear(); // they belong to the view left
     this.checked.clear();
     this.selectedId = this.openId;
     this.selectedIndex = 0;
@@ -118,16 +118,18 @@ export class Inbox {
     const key = `${version}:${page}`;
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
+    const mark = this.journal.begin();
     try {
       const result = await api.list(this.query, page * PAGE_SIZE, PAGE_SIZE, undefined, this.mailbox);
       if (version !== this.version) return;
-      this.accept(result, page * PAGE_SIZE);
+      this.accept(result, page * PAGE_SIZE, mark);
     } catch (error) {
       if (version === this.version) this.failed(error);
     } finally {
       this.inFlight.delete(key);
+      this.journal.end();
     }
-    if (version === this.version) this.render();
+    this.render(); // also after a replayed deletion renumbered the rows (and the version)
   }
 
   rowAt(index) {
@@ -138,11 +140,11 @@ export class Inbox {
    * Take a list/search response whose first row is row `start`. The inbox's counts come from
    * its first page only: that page also says which Seq they include, so `new` events already
    * counted are recognised (a deeper page cannot tell, and `new` events add to the counts).
-   * The counts and the newest Seq are the snapshot's, not the highest ever seen: arrivals newer
-   * than the snapshot are then added on top again, so an answer older than a `new` frame can
-   * neither drop that message nor make the frame look already counted.
+   * The counts and the newest Seq are the snapshot's, not the highest ever seen: the frames
+   * received since the request was sent (`mark`) are then replayed over it, so an answer older
+   * than a frame can neither undo that frame nor make a `new` one look already counted.
    */
-  accept(result, start) {
+  accept(result, start, mark) {
     const total = result.messages_count;
     result.messages.forEach((summary, offset) => {
       this.rows.set(total - 1 - (start + offset), summary);
@@ -157,14 +159,28 @@ export class Inbox {
     this.tags = result.tags || [];
     this.loaded = true;
     for (const key of this.rows.keys()) if (key < 0 || key >= this.total) this.rows.delete(key);
-    if (counting && !this.query) {
-      for (const [id, summary] of this.arrivals) {
-        if (summary.Seq <= this.newestSeq) this.arrivals.delete(id); // in this page's counts
-      }
-      this.addArrivals([...this.arrivals.values()]);
-    }
+    this.replay(mark, counting);
     this.evictFarRows();
     this.onChange();
+  }
+
+  /**
+   * Apply again the frames received after `mark` over an answer just taken. A deeper page only
+   * gets its rows patched: the counts are the first page's, which may already include a change.
+   */
+  replay(mark, counting) {
+    const frames = this.journal.since(mark);
+    if (frames === null) {
+      this.scheduleRefresh(); // too much happened meanwhile: ask again
+      return;
+    }
+    for (const { type, data } of frames) {
+      if (type === "update") this.patchLoaded(data, { count: counting });
+      else if (!counting) continue;
+      else if (type === "new" && !this.query) this.addArrivals([data]);
+      else if (type === "delete") this.removeLoaded(data);
+      else if (type === "unread") this.mailboxUnread = data;
+    }
   }
 
   /**
@@ -210,16 +226,19 @@ export class Inbox {
     for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page += 1) {
       if (page > 0) pages.push(page);
     }
+    const mark = this.journal.begin();
     try {
       const results = await Promise.all(
         pages.map((page) => api.list(this.query, page * PAGE_SIZE, PAGE_SIZE, undefined, this.mailbox)),
       );
       if (version !== this.version) return;
       this.rows.clear();
-      results.forEach((result, i) => this.accept(result, pages[i] * PAGE_SIZE));
+      results.forEach((result, i) => this.accept(result, pages[i] * PAGE_SIZE, mark));
       this.dropStaleChecks();
     } catch (error) {
       if (version === this.version) this.failed(error);
+    } finally {
+      this.journal.end();
     }
     this.render();
   }
@@ -270,13 +289,12 @@ export class Inbox {
       this.scheduleRefresh();
       return;
     }
-    this.arrivals.set(summary.ID, summary); // until a first page is known to include it
-    if (this.arrivals.size > MAX_ARRIVALS) this.arrivals.delete(this.arrivals.keys().next().value);
+    this.journal.record("new", summary);
     this.pendingNew.push(summary);
     if (this.pendingNew.length === 1) requestAnimationFrame(() => this.flushNew());
   }
 
-  /** Show the arrivals of this frame; before the first page they wait for it (see accept). */
+  /** Show the arrivals of this frame; before the first page they wait for it (see replay). */
   flushNew() {
     const pending = this.pendingNew;
     this.pendingNew = [];
@@ -293,19 +311,11 @@ export class Inbox {
   }
 
   messageDeleted(id) {
+    this.journal.record("delete", id);
     this.checked.delete(id);
-    this.arrivals.delete(id);
     this.scheduleRefresh(); // converges whatever this patch cannot know (rows not loaded)
-    const index = this.indexOf(id);
-    if (index < 0 || this.query) return;
-    const key = this.total - 1 - index;
-    const summary = this.rows.get(key);
-    this.removeKey(key);
-    this.total = Math.max(0, this.total - 1);
-    if (!summary.Read) {
-      this.unread = Math.max(0, this.unread - 1);
-      this.mailboxUnread = Math.max(0, this.mailboxUnread - 1);
-    }
+    const index = this.removeLoaded(id);
+    if (index < 0) return;
     if (this.selectedId === id) {
       this.selectedId = null; // the cursor falls on the next row
       this.selectedIndex = Math.min(index, Math.max(0, this.total - 1));
@@ -314,23 +324,49 @@ export class Inbox {
     this.onChange();
   }
 
+  /** Forget a loaded message, counting it out; returns the row index it had, or -1. */
+  removeLoaded(id) {
+    const index = this.indexOf(id);
+    if (index < 0 || this.query) return -1;
+    const key = this.total - 1 - index;
+    const summary = this.rows.get(key);
+    this.removeKey(key);
+    this.total = Math.max(0, this.total - 1);
+    if (!summary.Read) {
+      this.unread = Math.max(0, this.unread - 1);
+      this.mailboxUnread = Math.max(0, this.mailboxUnread - 1);
+    }
+    return index;
+  }
+
   messageUpdated(change) {
-    const arrival = this.arrivals.get(change.ID);
-    if (arrival) this.arrivals.set(change.ID, patchSummary(arrival, change));
-    const index = this.indexOf(change.ID);
-    if (index >= 0) {
-      const key = this.total - 1 - index;
-      const summary = this.rows.get(key);
-      if (typeof change.Read === "boolean" && change.Read !== summary.Read) {
-        this.unread += change.Read ? -1 : 1;
-        this.mailboxUnread += change.Read ? -1 : 1;
-      }
-      if (Array.isArray(change.Tags)) change.Tags.forEach((tag) => this.learnTag(tag));
-      this.rows.set(key, patchSummary(summary, change));
+    this.journal.record("update", change);
+    if (this.patchLoaded(change, { count: true })) {
       this.render();
       this.onChange();
     }
     if (this.query) this.scheduleRefresh();
+  }
+
+  /** Give a loaded message the read state and tags of `change`; false if it is not loaded. */
+  patchLoaded(change, { count }) {
+    const index = this.indexOf(change.ID);
+    if (index < 0) return false;
+    const key = this.total - 1 - index;
+    const summary = this.rows.get(key);
+    if (count && typeof change.Read === "boolean" && change.Read !== summary.Read) {
+      this.unread += change.Read ? -1 : 1;
+      this.mailboxUnread += change.Read ? -1 : 1;
+    }
+    if (Array.isArray(change.Tags)) change.Tags.forEach((tag) => this.learnTag(tag));
+    this.rows.set(key, patchSummary(summary, change));
+    return true;
+  }
+
+  /** The unread count of every mailbox, from a `stats` frame (the title shows it). */
+  allUnreadChanged(unread) {
+    this.journal.record("unread", unread);
+    this.mailboxUnread = unread;
   }
 
   learnTag(tag) {
@@ -341,7 +377,6 @@ export class Inbox {
 
   truncated() {
     this.rows.clear();
-    this.arrivals.clear();
     this.total = 0;
     this.unread = 0;
     this.mailboxUnread = 0;

@@ -48,37 +48,49 @@ def test_unread_count_shows_in_title_and_drops_when_read(ui: Ui, mail: Callable[
     expect(page.get_by_role("row", name="Unread, App: First")).to_have_count(0)
 
 
-def test_a_list_answer_older_than_a_live_arrival_keeps_the_arrival(
+def test_a_list_answer_older_than_live_frames_keeps_them(
     ui: Ui, sink: MailSink, mail: Callable[..., None]
 ) -> None:
-    """A page answered before a message arrived, but read after its `new` frame, must not hide
-    it: the page's counts and rows are a snapshot older than the arrival shown live."""
+    """A page answered before a message arrived (and another was read), but read by the page
+    after their frames, must undo neither: it is a snapshot older than what is shown live."""
     mail("Keep me")
     mail("Remove me")
     page = ui.open()
     expect(ui.row("Remove me")).to_be_visible()
+    # The first page and the reload when the live feed opened have both been answered.
+    page.wait_for_function(
+        "performance.getEntriesByType('resource')"
+        ".filter((entry) => entry.name.includes('/api/v1/messages?')).length >= 2"
+    )
+    assert sink.url is not None
+    api = sink.url + "api/v1/messages"
+    keep = next(m for m in sink.messages if m.subject == "Keep me")
     answered_late: list[str] = []
 
-    def answer_before_the_arrival(route: Route) -> None:
+    def answer_before_the_frames(route: Route) -> None:
         if answered_late:
             route.continue_()
             return
         answered_late.append(route.request.url)
-        older = route.fetch()  # the server's answer, taken before the new message exists
+        older = route.fetch()  # the server's answer, taken before the changes below
         mail("Arrived meanwhile")
-        expect(ui.row("Arrived meanwhile")).to_be_visible()  # its `new` frame was applied
+        assert httpx.put(api, json={"IDs": [keep.id], "Read": True}).status_code == 200
+        expect(ui.row("Arrived meanwhile")).to_be_visible()  # the frames were applied
+        expect(ui.row("Unread, App: Keep me")).to_have_count(0)
         route.fulfill(response=older)
 
-    page.route(re.compile(r"/api/v1/messages\?"), answer_before_the_arrival)
-    target = next(m for m in sink.messages if m.subject == "Remove me")
-    assert sink.url is not None
-    response = httpx.request("DELETE", sink.url + "api/v1/messages", json={"IDs": [target.id]})
+    page.route(re.compile(r"/api/v1/messages\?"), answer_before_the_frames)
+    remove = next(m for m in sink.messages if m.subject == "Remove me")
+    response = httpx.request("DELETE", api, json={"IDs": [remove.id]})
     assert response.status_code == 200  # its `delete` frame makes the inbox refetch its rows
 
-    expect(page.get_by_role("status").filter(has_text="2 messages")).to_be_visible()
+    status = page.get_by_role("status").filter(has_text="2 messages · 1 unread")
+    expect(status).to_be_visible()
     assert answered_late, "the inbox never refetched its first page"
-    expect(ui.row("Arrived meanwhile")).to_be_visible()
-    expect(ui.row("Keep me")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^\(1\) mailsink"))
+    expect(ui.row("Unread, App: Arrived meanwhile")).to_be_visible()
+    expect(ui.row("App: Keep me")).to_be_visible()
+    expect(ui.row("Unread, App: Keep me")).to_have_count(0)
     expect(ui.row("Remove me")).to_have_count(0)
 
 
