@@ -232,8 +232,6 @@ bindKeys({
 
 // ---- live events ----------------------------------------------------------------------
 
-let wasConnected = false;
-
 connectEvents(
   (type, data) => {
     switch (type) {
@@ -256,7 +254,7 @@ connectEvents(
         inbox.scheduleRefresh();
         break;
       case "stats": // counts changed: of every mailbox, so the switcher asks for its own
-        if (!route.mailbox) inbox.mailboxUnread = data.Unread;
+        if (!route.mailbox) inbox.allUnreadChanged(data.Unread);
         switcher.refresh();
         updateChrome();
         break;
@@ -271,8 +269,12 @@ connectEvents(
     const status = $("connection");
     status.textContent = state === "open" ? "" : "Reconnecting…";
     status.classList.toggle("offline", state !== "open");
-    if (state === "open" && wasConnected) inbox.scheduleRefresh(); // frames were missed
-    if (state === "open") wasConnected = true;
+    // Frames sent before the socket opened are lost, the first time too: the first page may
+    // have been answered before the socket was up, so every opening reloads what is shown.
+    if (state === "open") {
+      inbox.scheduleRefresh();
+      switcher.refresh();
+    }
   },
 );
 

@@ -7,8 +7,8 @@ const MAX_DELAY_MS = 8000;
 
 /**
  * `onEvent(type, data)` gets every frame; `onState("open" | "closed")` tells when the feed is
- * up or down. After a reconnect the caller must reload what it shows: frames sent while the
- * socket was down are lost.
+ * up or down. On every "open" the caller must reload what it shows: frames sent while the
+ * socket was down (or not yet up, the first time) are lost.
  */
 export function connectEvents(onEvent, onState) {
   let delay = 500;

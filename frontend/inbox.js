@@ -6,10 +6,16 @@
 //
 // Loaded rows are keyed from the bottom (the oldest message is key 0, the newest total - 1), so
 // new mail arriving at the top moves no key: a page in flight stays valid however much arrives.
+//
+// An answer is a snapshot that may be older than frames already applied (the request and the
+// WebSocket race): the frames received since its request was sent are replayed over it, so a
+// message shown live (or announced before the first page came) is never dropped, nor a read state
+// or a count undone.
 
 import { api } from "./api.js";
 import { el, setChildren, icon, ICONS } from "./dom.js";
 import { addressShort, exactTime, formatSize, plural, relativeTime } from "./format.js";
+import { FrameJournal } from "./journal.js";
 
 const PAGE_SIZE = 100;
 const OVERSCAN_ROWS = 10;
@@ -47,6 +53,7 @@ export class Inbox {
     this.openId = null;
     this.checked = new Set();
     this.pendingNew = [];
+    this.journal = new FrameJournal(); // frames to replay over answers older than them
     this.refreshTimer = null;
     this.retryTimer = null; // set while waiting to retry after a failed request
     this.rowHeight = 64;
@@ -111,16 +118,18 @@ export class Inbox {
     const key = `${version}:${page}`;
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
+    const mark = this.journal.begin();
     try {
       const result = await api.list(this.query, page * PAGE_SIZE, PAGE_SIZE, undefined, this.mailbox);
       if (version !== this.version) return;
-      this.accept(result, page * PAGE_SIZE);
+      this.accept(result, page * PAGE_SIZE, mark);
     } catch (error) {
       if (version === this.version) this.failed(error);
     } finally {
       this.inFlight.delete(key);
+      this.journal.end();
     }
-    if (version === this.version) this.render();
+    this.render(); // also after a replayed deletion renumbered the rows (and the version)
   }
 
   rowAt(index) {
@@ -131,23 +140,68 @@ export class Inbox {
    * Take a list/search response whose first row is row `start`. The inbox's counts come from
    * its first page only: that page also says which Seq they include, so `new` events already
    * counted are recognised (a deeper page cannot tell, and `new` events add to the counts).
+   * The counts and the newest Seq are the snapshot's, not the highest ever seen: the frames
+   * received since the request was sent (`mark`) are then replayed over it, so an answer older
+   * than a frame can neither undo that frame nor make a `new` one look already counted.
    */
-  accept(result, start) {
+  accept(result, start, mark) {
     const total = result.messages_count;
     result.messages.forEach((summary, offset) => {
       this.rows.set(total - 1 - (start + offset), summary);
     });
-    if (start === 0 || this.query) {
+    const counting = start === 0 || this.query;
+    if (counting) {
       this.total = total;
       this.unread = result.messages_unread;
       this.mailboxUnread = result.unread;
-      this.newestSeq = Math.max(this.newestSeq, result.messages[0]?.Seq ?? 0);
+      this.newestSeq = result.messages[0]?.Seq ?? 0;
     }
     this.tags = result.tags || [];
     this.loaded = true;
     for (const key of this.rows.keys()) if (key < 0 || key >= this.total) this.rows.delete(key);
+    this.replay(mark, counting);
     this.evictFarRows();
     this.onChange();
+  }
+
+  /**
+   * Apply again the frames received after `mark` over an answer just taken. A deeper page only
+   * gets its rows patched: the counts are the first page's, which may already include a change.
+   */
+  replay(mark, counting) {
+    const frames = this.journal.since(mark);
+    if (frames === null) {
+      this.scheduleRefresh(); // too much happened meanwhile: ask again
+      return;
+    }
+    for (const { type, data } of frames) {
+      if (type === "update") this.patchLoaded(data, { count: counting });
+      else if (!counting) continue;
+      else if (type === "new" && !this.query) this.addArrivals([data]);
+      else if (type === "delete") this.removeLoaded(data);
+      else if (type === "unread") this.mailboxUnread = data;
+    }
+  }
+
+  /**
+   * Put live arrivals on top of the loaded rows, counting them; those the counts already
+   * include (their Seq is not above the newest counted) or already listed are skipped.
+   * Returns how many were added.
+   */
+  addArrivals(summaries) {
+    const fresh = summaries.filter((s) => !(s.Seq <= this.newestSeq) && this.indexOf(s.ID) < 0);
+    fresh.sort((a, b) => (a.Seq ?? 0) - (b.Seq ?? 0));
+    for (const summary of fresh) {
+      this.rows.set(this.total, summary);
+      this.total += 1;
+      this.newestSeq = Math.max(this.newestSeq, summary.Seq ?? 0);
+      if (!summary.Read) {
+        this.unread += 1;
+        this.mailboxUnread += 1;
+      }
+      for (const tag of summary.Tags || []) this.learnTag(tag);
+    }
+    return fresh.length;
   }
 
   evictFarRows() {
@@ -172,16 +226,19 @@ export class Inbox {
     for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page += 1) {
       if (page > 0) pages.push(page);
     }
+    const mark = this.journal.begin();
     try {
       const results = await Promise.all(
         pages.map((page) => api.list(this.query, page * PAGE_SIZE, PAGE_SIZE, undefined, this.mailbox)),
       );
       if (version !== this.version) return;
       this.rows.clear();
-      results.forEach((result, i) => this.accept(result, pages[i] * PAGE_SIZE));
+      results.forEach((result, i) => this.accept(result, pages[i] * PAGE_SIZE, mark));
       this.dropStaleChecks();
     } catch (error) {
       if (version === this.version) this.failed(error);
+    } finally {
+      this.journal.end();
     }
     this.render();
   }
@@ -232,47 +289,33 @@ export class Inbox {
       this.scheduleRefresh();
       return;
     }
+    this.journal.record("new", summary);
     this.pendingNew.push(summary);
     if (this.pendingNew.length === 1) requestAnimationFrame(() => this.flushNew());
   }
 
+  /** Show the arrivals of this frame; before the first page they wait for it (see replay). */
   flushNew() {
-    const fresh = this.pendingNew.filter(
-      (s) => !(s.Seq <= this.newestSeq) && this.indexOf(s.ID) < 0,
-    );
+    const pending = this.pendingNew;
     this.pendingNew = [];
-    if (fresh.length === 0 || !this.loaded) return;
+    if (!this.loaded) return;
     const keepPosition = this.grid.scrollTop > 0;
-    for (const summary of fresh) {
-      this.rows.set(this.total, summary);
-      this.total += 1;
-      this.newestSeq = Math.max(this.newestSeq, summary.Seq ?? 0);
-    }
-    const unread = fresh.filter((s) => !s.Read).length;
-    this.unread += unread;
-    this.mailboxUnread += unread;
-    for (const summary of fresh) for (const tag of summary.Tags || []) this.learnTag(tag);
+    const added = this.addArrivals(pending);
+    if (added === 0) return;
     if (keepPosition) {
       this.sizeSpacer(); // first, or the scroll position is clamped to the old height
-      this.grid.scrollTop += fresh.length * this.rowHeight;
+      this.grid.scrollTop += added * this.rowHeight;
     }
     this.render();
     this.onChange();
   }
 
   messageDeleted(id) {
+    this.journal.record("delete", id);
     this.checked.delete(id);
     this.scheduleRefresh(); // converges whatever this patch cannot know (rows not loaded)
-    const index = this.indexOf(id);
-    if (index < 0 || this.query) return;
-    const key = this.total - 1 - index;
-    const summary = this.rows.get(key);
-    this.removeKey(key);
-    this.total = Math.max(0, this.total - 1);
-    if (!summary.Read) {
-      this.unread = Math.max(0, this.unread - 1);
-      this.mailboxUnread = Math.max(0, this.mailboxUnread - 1);
-    }
+    const index = this.removeLoaded(id);
+    if (index < 0) return;
     if (this.selectedId === id) {
       this.selectedId = null; // the cursor falls on the next row
       this.selectedIndex = Math.min(index, Math.max(0, this.total - 1));
@@ -281,25 +324,49 @@ export class Inbox {
     this.onChange();
   }
 
+  /** Forget a loaded message, counting it out; returns the row index it had, or -1. */
+  removeLoaded(id) {
+    const index = this.indexOf(id);
+    if (index < 0 || this.query) return -1;
+    const key = this.total - 1 - index;
+    const summary = this.rows.get(key);
+    this.removeKey(key);
+    this.total = Math.max(0, this.total - 1);
+    if (!summary.Read) {
+      this.unread = Math.max(0, this.unread - 1);
+      this.mailboxUnread = Math.max(0, this.mailboxUnread - 1);
+    }
+    return index;
+  }
+
   messageUpdated(change) {
-    const index = this.indexOf(change.ID);
-    if (index >= 0) {
-      const key = this.total - 1 - index;
-      const summary = { ...this.rows.get(key) };
-      if (typeof change.Read === "boolean" && change.Read !== summary.Read) {
-        this.unread += change.Read ? -1 : 1;
-        this.mailboxUnread += change.Read ? -1 : 1;
-        summary.Read = change.Read;
-      }
-      if (Array.isArray(change.Tags)) {
-        summary.Tags = change.Tags;
-        change.Tags.forEach((tag) => this.learnTag(tag));
-      }
-      this.rows.set(key, summary);
+    this.journal.record("update", change);
+    if (this.patchLoaded(change, { count: true })) {
       this.render();
       this.onChange();
     }
     if (this.query) this.scheduleRefresh();
+  }
+
+  /** Give a loaded message the read state and tags of `change`; false if it is not loaded. */
+  patchLoaded(change, { count }) {
+    const index = this.indexOf(change.ID);
+    if (index < 0) return false;
+    const key = this.total - 1 - index;
+    const summary = this.rows.get(key);
+    if (count && typeof change.Read === "boolean" && change.Read !== summary.Read) {
+      this.unread += change.Read ? -1 : 1;
+      this.mailboxUnread += change.Read ? -1 : 1;
+    }
+    if (Array.isArray(change.Tags)) change.Tags.forEach((tag) => this.learnTag(tag));
+    this.rows.set(key, patchSummary(summary, change));
+    return true;
+  }
+
+  /** The unread count of every mailbox, from a `stats` frame (the title shows it). */
+  allUnreadChanged(unread) {
+    this.journal.record("unread", unread);
+    this.mailboxUnread = unread;
   }
 
   learnTag(tag) {
@@ -540,6 +607,14 @@ export class Inbox {
       ),
     );
   }
+}
+
+/** A copy of `summary` with the read state and tags of an `update` frame. */
+function patchSummary(summary, change) {
+  const patched = { ...summary };
+  if (typeof change.Read === "boolean") patched.Read = change.Read;
+  if (Array.isArray(change.Tags)) patched.Tags = change.Tags;
+  return patched;
 }
 
 function placeholderRow(index) {

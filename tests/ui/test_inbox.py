@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, WebSocketRoute, expect
 
 from mailsink import MailSink
 
@@ -46,6 +46,70 @@ def test_unread_count_shows_in_title_and_drops_when_read(ui: Ui, mail: Callable[
     expect(page).to_have_title(re.compile(r"^\(1\) mailsink"))
     expect(ui.row("Unread, App: Second")).to_be_visible()
     expect(page.get_by_role("row", name="Unread, App: First")).to_have_count(0)
+
+
+def test_a_list_answer_older_than_live_frames_keeps_them(
+    ui: Ui, sink: MailSink, mail: Callable[..., None]
+) -> None:
+    """A page answered before a message arrived (and another was read), but read by the page
+    after their frames, must undo neither: it is a snapshot older than what is shown live."""
+    mail("Keep me")
+    mail("Remove me")
+    page = ui.open()
+    expect(ui.row("Remove me")).to_be_visible()
+    # The first page and the reload when the live feed opened have both been answered.
+    page.wait_for_function(
+        "performance.getEntriesByType('resource')"
+        ".filter((entry) => entry.name.includes('/api/v1/messages?')).length >= 2"
+    )
+    assert sink.url is not None
+    api = sink.url + "api/v1/messages"
+    keep = next(m for m in sink.messages if m.subject == "Keep me")
+    answered_late: list[str] = []
+
+    def answer_before_the_frames(route: Route) -> None:
+        if answered_late:
+            route.continue_()
+            return
+        answered_late.append(route.request.url)
+        older = route.fetch()  # the server's answer, taken before the changes below
+        mail("Arrived meanwhile")
+        assert httpx.put(api, json={"IDs": [keep.id], "Read": True}).status_code == 200
+        expect(ui.row("Arrived meanwhile")).to_be_visible()  # the frames were applied
+        expect(ui.row("Unread, App: Keep me")).to_have_count(0)
+        route.fulfill(response=older)
+
+    page.route(re.compile(r"/api/v1/messages\?"), answer_before_the_frames)
+    remove = next(m for m in sink.messages if m.subject == "Remove me")
+    response = httpx.request("DELETE", api, json={"IDs": [remove.id]})
+    assert response.status_code == 200  # its `delete` frame makes the inbox refetch its rows
+
+    status = page.get_by_role("status").filter(has_text="2 messages · 1 unread")
+    expect(status).to_be_visible()
+    assert answered_late, "the inbox never refetched its first page"
+    expect(page).to_have_title(re.compile(r"^\(1\) mailsink"))
+    expect(ui.row("Unread, App: Arrived meanwhile")).to_be_visible()
+    expect(ui.row("App: Keep me")).to_be_visible()
+    expect(ui.row("Unread, App: Keep me")).to_have_count(0)
+    expect(ui.row("Remove me")).to_have_count(0)
+
+
+def test_a_message_sent_before_the_live_feed_opens_is_listed(
+    ui: Ui, mail: Callable[..., None]
+) -> None:
+    """The first page can be answered before the WebSocket is up; a message stored in between
+    has no `new` frame for this page, so opening the feed must reload the list."""
+    page = ui.page
+
+    def open_late(socket: WebSocketRoute) -> None:
+        expect(page.get_by_text("No messages yet")).to_be_visible()  # the first page is shown
+        mail("Sent before the feed")
+        socket.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/api/events$"), open_late)
+    ui.open()
+    expect(ui.row("Sent before the feed")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="1 message")).to_be_visible()
 
 
 def test_keyboard_moves_selection_and_opens(ui: Ui, mail: Callable[..., None]) -> None:
