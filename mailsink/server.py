@@ -249,7 +249,7 @@ class Server:
             await running.server.shutdown(sockets=[running.socket])
         self._http_servers = []
         if self.context is not None:
-            self.context.checks.close()
+            await self.context.checks.close()
             self.context.store.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

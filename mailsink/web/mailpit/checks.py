@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mailsink.checks.settings import CheckNotEnabled, CheckSettings
+from mailsink.checks.worker import CheckWorkerError
 from mailsink.web.mailpit.check_json import (
     auth_check_json,
     deliverability_json,
@@ -42,7 +44,10 @@ async def run_check(request: Request, check: str, *, follow: bool = False) -> An
     stored, raw = await run_in_threadpool(_requested_raw, request)
     context = sink_context(request)
     settings = CheckSettings.from_config(context.config)
-    return await context.checks.run(check, raw, stored.envelope, settings, follow=follow)
+    try:
+        return await context.checks.run(check, raw, stored.envelope, settings, follow=follow)
+    except CheckWorkerError as error:
+        raise HTTPException(503, f"{error}; it starts again on the next check") from error
 
 
 async def html_check(request: Request) -> Response:
