@@ -15,6 +15,7 @@ the calling thread.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import itertools
 import queue
@@ -48,7 +49,7 @@ class _Job:
 _STOP = object()
 
 
-class GroupCommitWriter(Generic[Db]):
+class GroupCommitWriter(abc.ABC, Generic[Db]):
     """Runs every write of one store on one thread; see the module docstring."""
 
     def __init__(self, hub: ChangeHub, insert_many: InsertMany, name: str) -> None:
@@ -64,10 +65,6 @@ class GroupCommitWriter(Generic[Db]):
 
     def add(self, message: NewMessage) -> Future[StoredMessage]:
         return self._submit(None, message)
-
-    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
-        """`messages` stored at once, or None: then each goes by `add` (by default)."""
-        return None
 
     def write(self, run: Callable[[Db], Outcome[T]]) -> T:
         """Run `run` on the writer thread and wait for its committed result."""
@@ -87,9 +84,13 @@ class GroupCommitWriter(Generic[Db]):
 
     # -- what a database provides -----------------------------------------------------------
 
+    @abc.abstractmethod
+    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
+        """`messages` stored at once, or None: then ingest hands each to `add`."""
+
+    @abc.abstractmethod
     def _transaction(self, run: Callable[[Db], list[Outcome[Any]]]) -> list[Outcome[Any]]:
         """`run` on the connection in one transaction, committed; rolled back if it raises."""
-        raise NotImplementedError
 
     def _using_db(self) -> contextlib.AbstractContextManager[Any]:
         """Held while the writer thread uses the connection (nothing, by default)."""
