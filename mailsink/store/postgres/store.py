@@ -16,10 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import psycopg
@@ -27,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from mailsink.config import shown_database
 from mailsink.events import ChangeHub
-from mailsink.store.base import MailboxCounts, MailboxStatus, NewMessage, StoredMessage
+from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage
 from mailsink.store.codec import envelope_from_json, summary_from_json
 from mailsink.store.postgres import writes
 from mailsink.store.postgres.notify import CHANNEL, Listener
@@ -36,6 +34,7 @@ from mailsink.store.postgres.schema import migrate
 from mailsink.store.postgres.writer import Writer
 from mailsink.store.postgres.writes import RAW_PIECE
 from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery
+from mailsink.store.sql_store import WritesByWriter
 from mailsink.store.tags import tag_sort_key
 
 POOL_APPLICATION_NAME = "mailsink"  # in pg_stat_activity
@@ -67,7 +66,9 @@ def upgrade_database(conninfo: str) -> list[int]:
         raise RuntimeError(f"cannot open {where} as a mailsink database: {error}") from None
 
 
-class PostgresStore:
+class PostgresStore(WritesByWriter):
+    _writes = writes  # the `Store` writes: `WritesByWriter`'s, with these functions
+
     def __init__(
         self, conninfo: str, hub: ChangeHub, *, pool_size: int = DEFAULT_POOL_SIZE
     ) -> None:
@@ -94,45 +95,6 @@ class PostgresStore:
             self._pool.close()
             raise
         self._writer = Writer(self._pool, hub, self._node, f"mailsink-postgres-writer {self._node}")
-
-    # -- writes: each a function of writes.py, run by the writer ---------------------------
-
-    def add(self, message: NewMessage) -> Future[StoredMessage]:
-        return self._writer.add(message)
-
-    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
-        self._check_open()
-        return self._writer.add_now(messages)
-
-    def delete(self, message_ids: Iterable[str]) -> list[str]:
-        return self._writer.write(partial(writes.delete, message_ids=list(message_ids)))
-
-    def delete_all(self, mailbox: str | None = None) -> None:
-        self._writer.write(partial(writes.delete_all, mailbox=mailbox))
-
-    def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
-        wanted = None if message_ids is None else list(message_ids)
-        return self._writer.write(partial(writes.set_read, message_ids=wanted, read=read))
-
-    def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
-        self._writer.write(partial(writes.set_tags, message_ids=list(message_ids), tags=list(tags)))
-
-    def rename_tag(self, old: str, new: str) -> None:
-        self._writer.write(partial(writes.rename_tag, old=old, new=new))
-
-    def delete_tag(self, tag: str) -> None:
-        self._writer.write(partial(writes.rename_tag, old=tag, new=None))
-
-    def prune(
-        self,
-        *,
-        max_count: int = 0,
-        older_than: datetime | None = None,
-        mailbox: str | None = None,
-    ) -> list[str]:
-        return self._writer.write(
-            partial(writes.prune, max_count=max_count, older_than=older_than, mailbox=mailbox)
-        )
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -14,25 +14,22 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
 
 import psycopg
 import psycopg.errors
 
 from mailsink.events import Change, ChangeKind, changes_by_mailbox
-from mailsink.store.base import NewMessage, StoredMessage, TagError
+from mailsink.store import sql_writes
+from mailsink.store.base import NewMessage, StoredMessage
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.dates import to_unix_ms
+from mailsink.store.group_commit import Outcome
 from mailsink.store.postgres.query import storable_text
 from mailsink.store.search import field_text
-from mailsink.store.sql_query import TEXT_COLUMN, TEXT_COLUMNS
-from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
+from mailsink.store.sql_query import TEXT_COLUMNS
+from mailsink.store.sql_writes import TEXT_FIELDS, Dialect, already_stored, inserted
+from mailsink.store.tags import clean_tags
 
-T = TypeVar("T")
-Outcome = tuple[T, Sequence[Change]]  # what a write returns, and the changes to publish
-
-_FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
-_TEXT_FIELDS = [_FIELD_OF_COLUMN[column] for column in TEXT_COLUMNS]
 _MESSAGE_COLUMNS = (
     "seq, id, received_ms, size, attachments, inlines, mailbox, tags, envelope, summary,"
     " exact_search_text"
@@ -41,6 +38,8 @@ _MESSAGE_COLUMNS = (
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _COPY_TRAILER = struct.pack("!h", -1)
 RAW_PIECE = 1024 * 1024  # bytes handed to the connection at a time
+
+_DIALECT = Dialect(mark="%s", tags_table="messages")
 
 
 def insert_many(
@@ -62,30 +61,15 @@ def insert_many(
     try:
         _copy_messages(cursor, seqs, messages, tags)
     except psycopg.errors.UniqueViolation:
-        named = " or ".join(repr(message.id) for message in messages)
-        raise ValueError(f"message ID {named} is already stored") from None
+        raise already_stored(messages) from None
     with cursor.copy(f"COPY message_text (seq, {', '.join(TEXT_COLUMNS)}) FROM STDIN") as copy:
         for seq, message in zip(seqs, messages, strict=True):
-            texts = (storable_text(field_text(f, message.summary)) for f in _TEXT_FIELDS)
+            texts = (storable_text(field_text(f, message.summary)) for f in TEXT_FIELDS)
             copy.write_row((seq, *texts))
     _copy_raw(cursor, seqs, messages)
     for seq, message_tags in zip(seqs, tags, strict=True):
         _link_tags(db, seq, message_tags)
-    outcomes: list[Outcome[StoredMessage]] = []
-    for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
-        stored = StoredMessage(
-            id=message.id,
-            seq=seq,
-            size=len(message.raw),
-            envelope=message.envelope,
-            summary=message.summary,
-            tags=message_tags,
-        )
-        new = Change(
-            ChangeKind.NEW, ids=(stored.id,), message=stored, mailbox=stored.envelope.mailbox
-        )
-        outcomes.append((stored, (new,)))
-    return outcomes
+    return inserted(seqs, messages, tags)
 
 
 def _copy_messages(
@@ -193,43 +177,7 @@ def set_tags(db: psycopg.Connection, message_ids: list[str], tags: list[str]) ->
 
 def rename_tag(db: psycopg.Connection, old: str, new: str | None) -> Outcome[None]:
     """Rename tag `old` to `new` on every message, or remove it when `new` is None."""
-    row = db.execute("SELECT tag_id FROM tags WHERE name_lower = %s", (old.lower(),)).fetchone()
-    if row is None:
-        raise TagError(f"tag not found: {old}")
-    (tag_id,) = row
-    affected = db.execute(
-        "SELECT m.id, m.seq FROM message_tags mt JOIN messages m ON m.seq = mt.seq"
-        " WHERE mt.tag_id = %s ORDER BY m.seq",
-        (tag_id,),
-    ).fetchall()
-    if new is None:
-        db.execute("DELETE FROM tags WHERE tag_id = %s", (tag_id,))  # and its message_tags
-    else:
-        renamed = clean_tag(new)
-        if not renamed:
-            raise TagError(f"invalid tag name: {new}")
-        clash = db.execute(
-            "SELECT 1 FROM tags WHERE name_lower = %s AND tag_id != %s",
-            (renamed.lower(), tag_id),
-        ).fetchone()
-        if clash is not None:
-            raise TagError(f"tag already exists: {new}")
-        db.execute(
-            "UPDATE tags SET name = %s, name_lower = %s WHERE tag_id = %s",
-            (renamed, renamed.lower(), tag_id),
-        )
-    for _, seq in affected:
-        names = [
-            name
-            for (name,) in db.execute(
-                "SELECT t.name FROM message_tags mt JOIN tags t ON t.tag_id = mt.tag_id"
-                " WHERE mt.seq = %s",
-                (seq,),
-            )
-        ]
-        names.sort(key=tag_sort_key)
-        db.execute("UPDATE messages SET tags = %s WHERE seq = %s", (json.dumps(names), seq))
-    return None, (Change(ChangeKind.PRUNE, ids=tuple(i for i, _ in affected)),)
+    return sql_writes.rename_tag(db, _DIALECT, old, new)
 
 
 def prune(

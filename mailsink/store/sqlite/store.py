@@ -15,17 +15,17 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from mailsink.events import ChangeHub
-from mailsink.store.base import MailboxCounts, MailboxStatus, NewMessage, StoredMessage
+from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage
 from mailsink.store.codec import envelope_from_json, summary_from_json
 from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery, TextTerm
+from mailsink.store.sql_store import WritesByWriter
 from mailsink.store.sqlite import query as sqlite_query
 from mailsink.store.sqlite import writes
 from mailsink.store.sqlite.checkpointer import Checkpointer
@@ -56,7 +56,9 @@ _MAILBOXES = """SELECT c.mailbox, c.total, c.unread, (SELECT m.received_ms FROM 
     FROM mailbox_counts c WHERE c.total > 0 ORDER BY c.mailbox"""
 
 
-class SqliteStore:
+class SqliteStore(WritesByWriter):
+    _writes = writes  # the `Store` writes: `WritesByWriter`'s, with these functions
+
     def __init__(self, path: Path, hub: ChangeHub) -> None:
         check_sqlite_features()
         self._path = Path(path)
@@ -108,44 +110,6 @@ class SqliteStore:
             writing,
             self._checkpointer,
             f"mailsink-sqlite-writer {self._path.name}",
-        )
-
-    # -- writes: each a function of writes.py, run by the writer ---------------------------
-
-    def add(self, message: NewMessage) -> Future[StoredMessage]:
-        return self._writer.add(message)
-
-    def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
-        return self._writer.add_now(messages)
-
-    def delete(self, message_ids: Iterable[str]) -> list[str]:
-        return self._writer.write(partial(writes.delete, message_ids=list(message_ids)))
-
-    def delete_all(self, mailbox: str | None = None) -> None:
-        self._writer.write(partial(writes.delete_all, mailbox=mailbox))
-
-    def set_read(self, message_ids: Iterable[str] | None, read: bool) -> list[str]:
-        wanted = None if message_ids is None else list(message_ids)
-        return self._writer.write(partial(writes.set_read, message_ids=wanted, read=read))
-
-    def set_tags(self, message_ids: Iterable[str], tags: Iterable[str]) -> None:
-        self._writer.write(partial(writes.set_tags, message_ids=list(message_ids), tags=list(tags)))
-
-    def rename_tag(self, old: str, new: str) -> None:
-        self._writer.write(partial(writes.rename_tag, old=old, new=new))
-
-    def delete_tag(self, tag: str) -> None:
-        self._writer.write(partial(writes.rename_tag, old=tag, new=None))
-
-    def prune(
-        self,
-        *,
-        max_count: int = 0,
-        older_than: datetime | None = None,
-        mailbox: str | None = None,
-    ) -> list[str]:
-        return self._writer.write(
-            partial(writes.prune, max_count=max_count, older_than=older_than, mailbox=mailbox)
         )
 
     # -- reads ------------------------------------------------------------------------------

@@ -15,23 +15,25 @@ from functools import partial
 from typing import TypeVar
 
 from mailsink.events import Change, ChangeKind, changes_by_mailbox
-from mailsink.store.base import NewMessage, StoredMessage, TagError
+from mailsink.store import sql_writes
+from mailsink.store.base import NewMessage, StoredMessage
 from mailsink.store.codec import envelope_to_json, summary_to_json
 from mailsink.store.dates import to_unix_ms
+from mailsink.store.group_commit import Outcome
 from mailsink.store.search import field_text
-from mailsink.store.sql_query import TEXT_COLUMN, TEXT_COLUMNS
+from mailsink.store.sql_query import TEXT_COLUMNS
+from mailsink.store.sql_writes import TEXT_FIELDS, Dialect, already_stored, inserted
 from mailsink.store.sqlite.raw_files import RAW_IN_FILE_ABOVE, WriterConnection
-from mailsink.store.tags import clean_tag, clean_tags, tag_sort_key
+from mailsink.store.tags import clean_tags
 
 T = TypeVar("T")
-Outcome = tuple[T, Sequence[Change]]  # what a write returns, and the changes to publish
 
 # Bytes of WAL a message costs beyond its size: the pages of rows and indexes it changes.
 JOB_WAL_BYTES = 16 * 1024
-_FIELD_OF_COLUMN = {column: field for field, column in TEXT_COLUMN.items()}
-_TEXT_FIELDS = [_FIELD_OF_COLUMN[column] for column in TEXT_COLUMNS]
 _TEXT_NAMES, _TEXT_MARKS = ", ".join(TEXT_COLUMNS), ", ?" * len(TEXT_COLUMNS)
 _CHUNK = 500  # IDs per "IN (...)" list
+
+_DIALECT = Dialect(mark="?", tags_table="message_data")
 
 
 def insert_many(
@@ -70,8 +72,7 @@ def insert_many(
             ],
         )
     except sqlite3.IntegrityError:  # the writer then stores each alone, to name the one
-        named = " or ".join(repr(message.id) for message in messages)
-        raise ValueError(f"message ID {named} is already stored") from None
+        raise already_stored(messages) from None
     tags = [clean_tags(message.summary.tags, partial(_tag_spelling, db)) for message in messages]
     db.executemany(
         "INSERT INTO message_data (seq, tags, envelope, summary) VALUES (?, ?, ?, ?)",
@@ -89,28 +90,14 @@ def insert_many(
         _insert_raw(db, seq, message.raw)
         _link_tags(db, seq, message_tags)
     texts = [
-        (seq, *(field_text(field, message.summary) for field in _TEXT_FIELDS))
+        (seq, *(field_text(field, message.summary) for field in TEXT_FIELDS))
         for seq, message in zip(seqs, messages, strict=True)
     ]
     db.executemany(f"INSERT INTO message_text (seq, {_TEXT_NAMES}) VALUES (?{_TEXT_MARKS})", texts)
     db.executemany(
         f"INSERT INTO message_text_index (rowid, {_TEXT_NAMES}) VALUES (?{_TEXT_MARKS})", texts
     )
-    outcomes: list[Outcome[StoredMessage]] = []
-    for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
-        stored = StoredMessage(
-            id=message.id,
-            seq=seq,
-            size=len(message.raw),
-            envelope=message.envelope,
-            summary=message.summary,
-            tags=message_tags,
-        )
-        new = Change(
-            ChangeKind.NEW, ids=(stored.id,), message=stored, mailbox=stored.envelope.mailbox
-        )
-        outcomes.append((stored, (new,)))
-    return outcomes
+    return inserted(seqs, messages, tags)
 
 
 def _insert_raw(db: WriterConnection, seq: int, raw: bytes) -> None:
@@ -187,43 +174,7 @@ def set_tags(db: sqlite3.Connection, message_ids: list[str], tags: list[str]) ->
 
 def rename_tag(db: sqlite3.Connection, old: str, new: str | None) -> Outcome[None]:
     """Rename tag `old` to `new` on every message, or remove it when `new` is None."""
-    row = db.execute("SELECT tag_id FROM tags WHERE name_lower = ?", (old.lower(),)).fetchone()
-    if row is None:
-        raise TagError(f"tag not found: {old}")
-    (tag_id,) = row
-    affected = db.execute(
-        "SELECT m.id, m.seq FROM message_tags mt JOIN messages m ON m.seq = mt.seq"
-        " WHERE mt.tag_id = ? ORDER BY m.seq",
-        (tag_id,),
-    ).fetchall()
-    if new is None:
-        db.execute("DELETE FROM message_tags WHERE tag_id = ?", (tag_id,))
-        db.execute("DELETE FROM tags WHERE tag_id = ?", (tag_id,))
-    else:
-        renamed = clean_tag(new)
-        if not renamed:
-            raise TagError(f"invalid tag name: {new}")
-        clash = db.execute(
-            "SELECT 1 FROM tags WHERE name_lower = ? AND tag_id != ?", (renamed.lower(), tag_id)
-        ).fetchone()
-        if clash is not None:
-            raise TagError(f"tag already exists: {new}")
-        db.execute(
-            "UPDATE tags SET name = ?, name_lower = ? WHERE tag_id = ?",
-            (renamed, renamed.lower(), tag_id),
-        )
-    for _, seq in affected:
-        names = [
-            n
-            for (n,) in db.execute(
-                "SELECT t.name FROM message_tags mt JOIN tags t ON t.tag_id = mt.tag_id"
-                " WHERE mt.seq = ?",
-                (seq,),
-            )
-        ]
-        names.sort(key=tag_sort_key)
-        db.execute("UPDATE message_data SET tags = ? WHERE seq = ?", (json.dumps(names), seq))
-    return None, (Change(ChangeKind.PRUNE, ids=tuple(i for i, _ in affected)),)
+    return sql_writes.rename_tag(db, _DIALECT, old, new)
 
 
 def prune(
