@@ -6,7 +6,7 @@ Here the session hands every chunk its transport receives during DATA to a `Data
 both the end marker and the dot-stuffed lines (each is a line break followed by a period), the
 chunks are kept as they came (no copy) and joined once at the end. Passing through the
 StreamReader cost a copy into its buffer, a copy out of it, a copy into the message buffer and
-a second search for the stuffed periods: about three times as long per megabyte. Nothing past
+a second search for the stuffed periods: several times as long per megabyte. Nothing past
 the end marker is taken: the collector returns those bytes, and the session feeds them to its
 StreamReader, so pipelined commands after the final dot are read as commands.
 

@@ -135,6 +135,28 @@ def test_message_over_the_size_limit_gets_552_and_nothing_is_stored(
     assert sink.context.stats.smtp_rejected == 1
 
 
+def test_a_message_sent_with_the_data_command_before_its_354_is_read(sink: RunningSmtp) -> None:
+    client = RawClient(sink.host, sink.port)
+    client.reply()
+    client.command("EHLO client.example")
+    assert client.command("MAIL FROM:<a@example.com>").startswith("250")
+    assert client.command("RCPT TO:<b@example.com>").startswith("250")
+    client.send(b"DATA\r\n..early\r\n.\r\nQUIT\r\n")
+    assert [r[:3] for r in client.replies(3)] == ["354", "250", "221"]
+    client.close()
+    assert sink.wait_for_messages(1)
+    assert sink.raws() == [b".early\r\n"]
+
+
+def test_a_large_message_in_many_chunks_is_stored_exactly(sink: RunningSmtp) -> None:
+    body = b"".join(b"%06d .line\r\n..%d\r\n" % (n, n) for n in range(60_000))
+    client, reply = send_data(sink, b"Subject: big\r\n\r\n" + body + b".\r\n")
+    client.close()
+    assert reply.startswith("250")
+    assert sink.wait_for_messages(1)
+    assert sink.raws() == [b"Subject: big\r\n\r\n" + body.replace(b"\r\n..", b"\r\n.")]
+
+
 def test_commands_pipelined_after_the_final_dot_are_answered(sink: RunningSmtp) -> None:
     client = open_data(sink)
     client.send(b"first\r\n.\r\nMAIL FROM:<c@example.com>\r\nRCPT TO:<d@example.com>\r\nDATA\r\n")
