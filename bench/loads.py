@@ -19,6 +19,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 POSTFIX = BENCH / ".peers" / "postfix"
 SMTP_SOURCE = POSTFIX / "usr" / "sbin" / "smtp-source"
+SMTP_SINK = POSTFIX / "usr" / "sbin" / "smtp-sink"
 RUN_TIMEOUT = 600.0
 # smtp-source's own headers (From, To, Date, Message-Id, Subject with the options below).
 SMTP_SOURCE_HEADER_BYTES = 150
@@ -115,12 +116,18 @@ def run_generator(argv: list[str], cpu: int | None) -> None:
     name = Path(argv[0] if argv[0] != sys.executable else argv[1]).name
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu), *argv]
-    env = dict(os.environ, LD_LIBRARY_PATH=str(POSTFIX / "usr" / "lib" / "postfix"))
-    result = subprocess.run(argv, env=env, capture_output=True, timeout=RUN_TIMEOUT, check=False)
+    result = subprocess.run(
+        argv, env=postfix_env(), capture_output=True, timeout=RUN_TIMEOUT, check=False
+    )
     # smtp-source reports refused messages and broken sessions on stderr, not in its exit code.
     if result.returncode != 0 or result.stderr.strip():
         errors = result.stderr.decode(errors="replace").strip()[-500:]
         raise RuntimeError(f"{name} failed (exit {result.returncode}): {errors}")
+
+
+def postfix_env() -> dict[str, str]:
+    """The environment for Postfix's programs unpacked in bench/.peers: their own libraries."""
+    return dict(os.environ, LD_LIBRARY_PATH=str(POSTFIX / "usr" / "lib" / "postfix"))
 
 
 def throughput(load: Load, seconds: float) -> tuple[float, float]:

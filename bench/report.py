@@ -1,7 +1,8 @@
-"""The one results table: a row per figure, mailsink beside the baseline, ratio and target.
+"""The one results table: a row per figure, mailsink beside the baseline (stock aiosmtpd) and,
+for the ingest loads, beside Postfix's C `smtp-sink`; the ratios and the targets.
 
 A figure measured several times (`--reps`) is shown as median [min–max]; ratios and targets use
-the medians.
+the medians. A row meets its target when it meets every target it has.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ class Target:
     value: float
     of_ratio: bool = False
     unit: str = ""
+    of: str = ""  # what the ratio is of, when not the baseline
 
     def describe(self) -> str:
-        return f"{self.op} {number(self.value)}{'×' if self.of_ratio else ' ' + self.unit}"
+        if self.of_ratio:
+            return f"{self.op} {number(self.value)}×{' ' + self.of if self.of else ''}"
+        return f"{self.op} {number(self.value)} {self.unit}"
 
     def met(self, value: float) -> bool:
         return COMPARISONS[self.op](value, self.value)
@@ -36,24 +40,37 @@ class Row:
     baseline: list[float] = field(default_factory=list)
     target: Target | None = None
     error: str = ""  # why there is no figure
+    reference: list[float] = field(default_factory=list)  # smtp-sink's figures
+    reference_target: Target | None = None  # of `mailsink ÷ smtp-sink`
 
-    def ratio(self) -> float | None:
-        if not self.mailsink or not self.baseline or statistics.median(self.baseline) == 0:
+    def ratio(self, of: list[float] | None = None) -> float | None:
+        """mailsink ÷ the baseline (or ÷ `of`), medians."""
+        other = self.baseline if of is None else of
+        if not self.mailsink or not other or statistics.median(other) == 0:
             return None
-        return statistics.median(self.mailsink) / statistics.median(self.baseline)
+        return statistics.median(self.mailsink) / statistics.median(other)
 
     def cells(self) -> list[str]:
-        ratio = self.ratio()
-        verdict = ""
+        ratio, reference_ratio = self.ratio(), self.ratio(self.reference)
+        checks = []
         if self.target is not None:
-            checked = ratio if self.target.of_ratio else median_or_none(self.mailsink)
-            verdict = "" if checked is None else ("yes" if self.target.met(checked) else "**no**")
+            checks.append(
+                (self.target, ratio if self.target.of_ratio else median_or_none(self.mailsink))
+            )
+        if self.reference_target is not None and self.reference:
+            checks.append((self.reference_target, reference_ratio))
+        verdict = ""
+        if checks and all(value is not None for _, value in checks):
+            met = all(target.met(value) for target, value in checks if value is not None)
+            verdict = "yes" if met else "**no**"
         return [
             self.measure,
             one_line(self.error) or spread(self.mailsink),
             spread(self.baseline),
             "" if ratio is None else f"{ratio:.2f}",
-            self.target.describe() if self.target else "",
+            spread(self.reference),
+            "" if reference_ratio is None else f"{reference_ratio:.2f}",
+            ", ".join(target.describe() for target, _ in checks),
             verdict,
         ]
 
@@ -91,7 +108,8 @@ def percentile(values: list[float], percent: float) -> float:
 
 
 def table(rows: list[Row]) -> str:
-    header = ["measure", "mailsink", "baseline", "mailsink ÷ baseline", "target", "met"]
+    header = ["measure", "mailsink", "baseline", "mailsink ÷ baseline"]
+    header += ["smtp-sink", "mailsink ÷ smtp-sink", "target", "met"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
     return "\n".join(lines)

@@ -1,8 +1,10 @@
 """Starting, watching and stopping the servers under test, one process each.
 
-A server announces its listeners on stdout (`SMTP listening on HOST:PORT`, `HTTP listening on
-http://HOST:PORT/`), so both binding port 0 and being ready are known from one line each, with no
-probing. It is stopped by its PID: SIGTERM, then SIGKILL if it has not exited in 10 s.
+mailsink and the baseline announce their listeners on stdout (`SMTP listening on HOST:PORT`,
+`HTTP listening on http://HOST:PORT/`), so both binding port 0 and being ready are known from one
+line each, with no probing. Postfix's `smtp-sink` (the C reference) announces nothing: it binds
+port 0 too, and its port is read from its listening socket in /proc. A server is stopped by its
+PID: SIGTERM, then SIGKILL if it has not exited in 10 s.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loads import SMTP_SINK, postfix_env
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 START_TIMEOUT = 60.0
@@ -31,12 +35,21 @@ HTTP_LINE = re.compile(r"^HTTP listening on (http://\S+?)/?$")
 
 @dataclass(frozen=True)
 class ServerKind:
-    """How to start one kind of server: `argv(scratch_dir)` and whether it serves HTTP."""
+    """How to start one kind of server: `argv(scratch_dir)`, whether it serves HTTP and whether
+    it announces its ports on stdout."""
 
     name: str
     http: bool
+    announces: bool = True
+
+    def available(self) -> bool:
+        return self.name != "smtp-sink" or SMTP_SINK.exists()
 
     def argv(self, scratch: Path) -> list[str]:
+        if self.name == "smtp-sink":
+            # 256: the listen backlog. As root it must be told whom to run as.
+            as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
+            return [str(SMTP_SINK), *as_user, "127.0.0.1:0", "256"]
         if self.name == "mailsink":
             return [
                 sys.executable,
@@ -54,6 +67,8 @@ class ServerKind:
 
 MAILSINK = ServerKind("mailsink", http=True)
 BASELINE = ServerKind("baseline", http=False)
+# Postfix's smtp-sink, written in C: it answers SMTP and throws every message away.
+SMTP_SINK_KIND = ServerKind("smtp-sink", http=False, announces=False)
 
 
 @dataclass
@@ -122,8 +137,8 @@ class RunningServer:
 
 
 def start_server(kind: ServerKind, cpu: int | None, scratch: Path | None = None) -> RunningServer:
-    """Start `kind` pinned to `cpu` (None: not pinned) and wait for its listening lines; in
-    `scratch` to restart on the database a killed server left there, else in a new directory."""
+    """Start `kind` pinned to `cpu` (None: not pinned) and wait until it listens; in `scratch`
+    to restart on the database a killed server left there, else in a new directory."""
     scratch = scratch or Path(tempfile.mkdtemp(prefix=f"bench-{kind.name}-"))
     argv = kind.argv(scratch)
     if cpu is not None:
@@ -136,17 +151,16 @@ def start_server(kind: ServerKind, cpu: int | None, scratch: Path | None = None)
             stdout=subprocess.PIPE,
             stderr=log,
             start_new_session=True,
+            env=None if kind.announces else postfix_env(),
         )
     server = RunningServer(kind, process, scratch, smtp_port=0)
     try:
-        with contextlib.closing(announced_lines(process, START_TIMEOUT)) as lines:
-            for line in lines:
-                if match := SMTP_LINE.match(line):
-                    server.smtp_port = int(match[2])
-                elif match := HTTP_LINE.match(line):
-                    server.http_url = match[1]
-                if server.smtp_port and (server.http_url or not kind.http):
-                    return server
+        if kind.announces:
+            read_announced_ports(server, START_TIMEOUT)
+        else:
+            server.smtp_port = wait_for_listening_port(process, START_TIMEOUT)
+        if server.smtp_port and (server.http_url or not kind.http):
+            return server
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(1)  # its stdout may close a moment before it exits
         exit_code = process.poll()
@@ -159,6 +173,47 @@ def start_server(kind: ServerKind, cpu: int | None, scratch: Path | None = None)
     except BaseException:
         server.stop()
         raise
+
+
+def read_announced_ports(server: RunningServer, timeout: float) -> None:
+    """Read the server's listening lines into `server` until it has announced all it serves."""
+    with contextlib.closing(announced_lines(server.process, timeout)) as lines:
+        for line in lines:
+            if match := SMTP_LINE.match(line):
+                server.smtp_port = int(match[2])
+            elif match := HTTP_LINE.match(line):
+                server.http_url = match[1]
+            if server.smtp_port and (server.http_url or not server.kind.http):
+                return
+
+
+def wait_for_listening_port(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """The TCP port the process listens on, once it does (read from /proc every 10 ms); 0 when
+    it exits or `timeout` passes first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if port := listening_port(process.pid):
+            return port
+        time.sleep(0.01)
+    return 0
+
+
+def listening_port(pid: int) -> int | None:
+    """The port of a TCP socket of `pid` in the LISTEN state, if any (IPv4)."""
+    sockets = set()
+    with contextlib.suppress(FileNotFoundError):
+        for descriptor in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+                if target.startswith("socket:["):
+                    sockets.add(target[len("socket:[") : -1])
+    with open("/proc/net/tcp") as table:
+        next(table)  # the column names
+        for line in table:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in sockets:  # 0A: LISTEN
+                return int(fields[1].rpartition(":")[2], 16)
+    return None
 
 
 def announced_lines(process: subprocess.Popen[bytes], timeout: float) -> Iterator[str]:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches Postfix's smtp-source (the load generator) into bench/.peers/postfix, which git ignores.
+# Fetches Postfix's smtp-source (the load generator) and smtp-sink (the C reference server) into
+# bench/.peers/postfix, which git ignores.
 # Idempotent. The postfix package is only unpacked, never installed: no mail daemon is configured
 # or started. Needs apt-get (Debian/Ubuntu) and network access to the Debian mirrors.
 set -euo pipefail
@@ -20,4 +21,4 @@ if ! { LD_LIBRARY_PATH="$peers/postfix/usr/lib/postfix" "$smtp_source" 2>&1 || t
   echo "setup.sh: $smtp_source does not run" >&2
   exit 1
 fi
-echo "smtp-source ready: postfix $(cat "$peers/postfix/VERSION")"
+echo "smtp-source and smtp-sink ready: postfix $(cat "$peers/postfix/VERSION")"

@@ -1,5 +1,5 @@
 """SMTP ingest on aiosmtpd: `start_smtp` (service.py) binds the listeners; each connection is an
-`SmtpSession` (session.py) that reads DATA with `read_data` (data.py), checks AUTH against
+`SmtpSession` (session.py) that reads DATA with a `DataCollector` (data.py), checks AUTH against
 `Credentials` (auth.py), encrypts with tls.py, answers with replies.py's codes, fails on purpose
 with `ChaosTriggers` (chaos.py) and sends messages on with `Relay` (relay.py).
 

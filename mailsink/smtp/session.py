@@ -40,7 +40,7 @@ from mailsink.events import Change, ChangeKind, SmtpIncident
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.standards import line_problems
 from mailsink.smtp.auth import MECHANISMS, Credentials
-from mailsink.smtp.data import read_data
+from mailsink.smtp.data import DataCollector, ReceivedData, take_buffered
 from mailsink.smtp.envelope_syntax import (
     MAIL_PARAMETERS,
     RCPT_PARAMETERS,
@@ -60,8 +60,8 @@ from mailsink.tls import tls_facts
 
 log = logging.getLogger(__name__)
 
-# The StreamReader's limit: the longest stretch `readuntil` scans in one go while reading DATA
-# (the transport pauses at twice this much unread data). Command lines are limited separately.
+# The StreamReader's limit, for command lines (DATA does not go through the StreamReader: see
+# `mailsink.smtp.data`); the transport pauses at twice this much unread input.
 READ_CHUNK = 256 * 1024
 
 
@@ -147,6 +147,8 @@ class SmtpSession(SMTP):
         self._idle_deadline = 0.0  # loop time after which the idle timeout closes the session
         self._listener_kind = "SMTPS" if implicit_tls else "SMTP"
         self._listener: ListenAddress | None = None  # the local address, for mailbox rules
+        self._collector: DataCollector | None = None  # set while DATA is being received
+        self._data_done: asyncio.Future[bytes] | None = None
         super().__init__(
             handler=None,
             data_size_limit=self._config.smtp_max_size or None,
@@ -192,6 +194,8 @@ class SmtpSession(SMTP):
             self._handler_coroutine.add_done_callback(self._pool.tasks.discard)
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self._collector is not None:
+            self._end_data(None)
         super().connection_lost(error)
         self._pool.active.discard(self)
         self._pool.changed.set()
@@ -222,7 +226,19 @@ class SmtpSession(SMTP):
 
     def data_received(self, data: bytes) -> None:
         self._pool.context.ingest.input_arrived()
-        super().data_received(data)
+        collector = self._collector
+        if collector is None:
+            super().data_received(data)
+            return
+        self._reset_timeout()  # a large message may take longer than the idle timeout
+        rest = collector.feed(data)
+        if rest is not None:
+            self._end_data(rest)
+
+    def eof_received(self) -> bool | None:
+        if self._collector is not None:
+            self._end_data(None)
+        return super().eof_received()
 
     def _reset_timeout(self, duration: float | None = None) -> None:
         """Push the idle deadline back. aiosmtpd cancels and creates a timer on every command;
@@ -454,9 +470,7 @@ class SmtpSession(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
-            received = await read_data(
-                self._reader, self._config.smtp_max_size, self._reset_timeout
-            )
+            received = await self._receive_data()
         except asyncio.IncompleteReadError:
             self._drop_connection("disconnected during DATA; nothing stored")
             return
@@ -464,6 +478,36 @@ class SmtpSession(SMTP):
             await self._store(transaction, received.raw, received.size)
         finally:
             self._set_post_data_state()
+
+    async def _receive_data(self) -> ReceivedData:
+        """The message after `354`: the chunks the transport delivers go to a `DataCollector`
+        (see `data_received`), starting with any the client sent before the `354`; what
+        follows the end marker goes back to the StreamReader, for the commands."""
+        collector = DataCollector(self._config.smtp_max_size)
+        self._data_done = self.loop.create_future()
+        rest = collector.feed(early) if (early := take_buffered(self._reader)) else None
+        if rest is None:
+            if self._reader.at_eof():
+                raise asyncio.IncompleteReadError(b"", None)
+            self._collector = collector
+            try:
+                rest = await self._data_done
+            finally:
+                self._collector = None
+        if rest:
+            self._reader.feed_data(rest)
+        return collector.received()
+
+    def _end_data(self, outcome: bytes | None) -> None:
+        """Wake `_receive_data`: the bytes after the end marker, or None when the client went
+        away first."""
+        self._collector = None
+        assert self._data_done is not None
+        if not self._data_done.done():
+            if outcome is None:
+                self._data_done.set_exception(asyncio.IncompleteReadError(b"", None))
+            else:
+                self._data_done.set_result(outcome)
 
     async def _store(self, transaction: _Transaction, raw: bytes | None, size: int) -> None:
         max_size = self._config.smtp_max_size

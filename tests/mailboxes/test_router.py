@@ -131,6 +131,11 @@ def test_without_rules_the_client_chooses_by_header_or_auth(
     assert routing.route(envelope("a@x", auth_user="alice"), RAW) == ("default",)
     in_body = b"Subject: s\r\n\r\nX-Mailsink-Mailbox: no\r\n"
     assert routing.route(envelope("a@x"), in_body) == ("default",)
+    lf_only = b"Subject: s\nX-Mailsink-Mailbox: lf\n\nX-Mailsink-Mailbox: no\n"
+    assert routing.route(envelope("a@x"), lf_only) == ("lf",)
+    assert routing.route(envelope("a@x"), b"X-Mailsink-Mailbox: only-headers\r\n") == (
+        "only-headers",
+    )
     with caplog.at_level(logging.WARNING):
         assert routing.route(envelope("a@x"), b"X-Mailsink-Mailbox: ../etc\r\n\r\n") == ("default",)
     assert "the X-Mailsink-Mailbox header names the mailbox '../etc'" in caplog.text

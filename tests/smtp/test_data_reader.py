@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import smtplib
 
 import pytest
 
-from mailsink.smtp.data import read_data, unstuff
+from mailsink.smtp.data import DataCollector, ReceivedData
 
 from .harness import MakeSink, RawClient, RunningSmtp
 
@@ -25,25 +24,22 @@ def reference_read(stream: bytes) -> tuple[bytes, bytes]:
         lines.append(line[1:] if line.startswith(b".") else line)
 
 
-async def chunked_read(
-    stream: bytes, *, limit: int, feed_sizes: list[int], max_size: int = 0
+def chunked_read(
+    stream: bytes, *, feed_sizes: list[int], max_size: int = 0
 ) -> tuple[bytes | None, bytes]:
-    """Feed `stream` to a StreamReader in pieces while `read_data` reads it."""
-    reader = asyncio.StreamReader(limit=limit)
-
-    async def feed() -> None:
-        position = 0
-        for size in feed_sizes:
-            reader.feed_data(stream[position : position + size])
-            position += size
-            await asyncio.sleep(0)  # let the reader run between pieces
-        reader.feed_data(stream[position:])
-        reader.feed_eof()
-
-    feeding = asyncio.create_task(feed())
-    received = await read_data(reader, max_size)
-    await feeding
-    return received.raw, await reader.read()
+    """Feed `stream` to a `DataCollector` in pieces of `feed_sizes` (then the rest); returns the
+    message and every byte after its end marker."""
+    collector = DataCollector(max_size)
+    position = 0
+    for size in [*feed_sizes, len(stream)]:
+        piece = stream[position : position + size]
+        position += len(piece)
+        if not piece:
+            continue
+        rest = collector.feed(piece)
+        if rest is not None:
+            return collector.received().raw, rest + stream[position:]
+    raise AssertionError("no end marker")
 
 
 TOKENS = [b"\r\n", b".", b"..", b"\r", b"\n", b"a", b"bc", b"\r\n.", b".\r\n", b"\r\n..\r\n"]
@@ -58,27 +54,33 @@ def test_reader_agrees_with_line_by_line_reading(seed: int) -> None:
     stream += b".\r\nMAIL FROM:<next@example.com>\r\n"
     expected = reference_read(stream)
     feed_sizes = [rng.randrange(1, 9) for _ in range(rng.randrange(0, 20))]
-    limit = rng.choice([8, 16, 64, 1024])
-    got = asyncio.run(chunked_read(stream, limit=limit, feed_sizes=feed_sizes))
-    assert got == expected
+    assert chunked_read(stream, feed_sizes=feed_sizes) == expected
+    assert chunked_read(stream, feed_sizes=[1] * len(stream)) == expected
 
 
 def test_reader_stops_at_the_first_end_marker_and_leaves_the_rest() -> None:
     stream = b"one\r\n.\r\nDATA\r\ntwo\r\n.\r\n"
-    raw, rest = asyncio.run(chunked_read(stream, limit=8, feed_sizes=[]))
+    raw, rest = chunked_read(stream, feed_sizes=[])
     assert raw == b"one\r\n"
     assert rest == b"DATA\r\ntwo\r\n.\r\n"
 
 
 def test_reader_drops_an_oversized_message_but_reads_to_its_end() -> None:
     stream = b"x" * 500 + b"\r\n.\r\nQUIT\r\n"
-    raw, rest = asyncio.run(chunked_read(stream, limit=64, feed_sizes=[7] * 20, max_size=100))
+    raw, rest = chunked_read(stream, feed_sizes=[7] * 20, max_size=100)
     assert raw is None
     assert rest == b"QUIT\r\n"
 
 
-def test_unstuff_removes_the_leading_period_of_every_line() -> None:
-    assert unstuff(b"..a\r\n...b\r\n.c\r\nd.\r\n") == b".a\r\n..b\r\nc\r\nd.\r\n"
+def test_the_leading_period_of_every_line_is_removed() -> None:
+    raw, rest = chunked_read(b"..a\r\n...b\r\n.c\r\nd.\r\n.\r\n", feed_sizes=[])
+    assert (raw, rest) == (b".a\r\n..b\r\nc\r\nd.\r\n", b"")
+
+
+def test_the_size_counts_the_stuffed_bytes_up_to_the_end_marker() -> None:
+    collector = DataCollector(0)
+    assert collector.feed(b"..a\r\n.\r\nQUIT\r\n") == b"QUIT\r\n"
+    assert collector.received() == ReceivedData(b".a\r\n", len(b"..a\r\n.\r\n"))
 
 
 def open_data(sink: RunningSmtp) -> RawClient:
@@ -131,6 +133,28 @@ def test_message_over_the_size_limit_gets_552_and_nothing_is_stored(
     assert sink.raws() == [b"small\r\n"]
     assert sink.wait_for_incident("over the 1000-byte limit")
     assert sink.context.stats.smtp_rejected == 1
+
+
+def test_a_message_sent_with_the_data_command_before_its_354_is_read(sink: RunningSmtp) -> None:
+    client = RawClient(sink.host, sink.port)
+    client.reply()
+    client.command("EHLO client.example")
+    assert client.command("MAIL FROM:<a@example.com>").startswith("250")
+    assert client.command("RCPT TO:<b@example.com>").startswith("250")
+    client.send(b"DATA\r\n..early\r\n.\r\nQUIT\r\n")
+    assert [r[:3] for r in client.replies(3)] == ["354", "250", "221"]
+    client.close()
+    assert sink.wait_for_messages(1)
+    assert sink.raws() == [b".early\r\n"]
+
+
+def test_a_large_message_in_many_chunks_is_stored_exactly(sink: RunningSmtp) -> None:
+    body = b"".join(b"%06d .line\r\n..%d\r\n" % (n, n) for n in range(60_000))
+    client, reply = send_data(sink, b"Subject: big\r\n\r\n" + body + b".\r\n")
+    client.close()
+    assert reply.startswith("250")
+    assert sink.wait_for_messages(1)
+    assert sink.raws() == [b"Subject: big\r\n\r\n" + body.replace(b"\r\n..", b"\r\n.")]
 
 
 def test_commands_pipelined_after_the_final_dot_are_answered(sink: RunningSmtp) -> None:
