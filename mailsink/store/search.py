@@ -233,6 +233,13 @@ def _parse_token(token: str, tz: str | None) -> Term | None:
     return TextTerm(TextField.TEXT, clean_search_value(token), negated)
 
 
+def page_bounds(offset: int, limit: int | None) -> tuple[int, int | None]:
+    """`(offset, limit)` as a SQL store can bind them: negatives as 0, both capped at
+    `LARGEST_INTEGER` (a page that far holds nothing anyway); `None` stays "no limit"."""
+    bounded_limit = None if limit is None else min(max(limit, 0), LARGEST_INTEGER)
+    return min(max(offset, 0), LARGEST_INTEGER), bounded_limit
+
+
 def parse_size(text: str) -> int:
     """`2kb` → 2048, `1.5m` → 1572864, `300` → 300; 0 when it is not a size (Mailpit's rule).
     A size past `LARGEST_INTEGER` is that: no message comes near it, and a store can hold it."""

@@ -33,7 +33,7 @@ from mailsink.store.postgres.query import compile_query
 from mailsink.store.postgres.schema import migrate
 from mailsink.store.postgres.writer import Writer
 from mailsink.store.postgres.writes import RAW_PIECE
-from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery
+from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery, page_bounds
 from mailsink.store.sql_store import WritesByWriter
 from mailsink.store.tags import tag_sort_key
 
@@ -138,11 +138,8 @@ class PostgresStore(WritesByWriter):
             condition += " AND m.seq > %s"
             params.append(after_seq)
         order = "ASC" if oldest_first else "DESC"
-        # A bigint bounds both; a page that far holds nothing anyway.
-        page = [
-            None if limit is None else min(max(limit, 0), LARGEST_INTEGER),
-            min(max(offset, 0), LARGEST_INTEGER),
-        ]
+        first, count = page_bounds(offset, limit)
+        page = [count, first]
         sql = f"{_SELECT_MESSAGES} WHERE {condition} ORDER BY m.seq {order} LIMIT %s OFFSET %s"
         with self._reading() as db:
             if compiled.needs_text and limit is not None and limit > 0:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from mailsink.events import ChangeHub
 from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage
 from mailsink.store.codec import envelope_from_json, summary_from_json
-from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery, TextTerm
+from mailsink.store.search import MailboxTerm, SearchQuery, TextTerm, page_bounds
 from mailsink.store.sql_store import WritesByWriter
 from mailsink.store.sqlite import query as sqlite_query
 from mailsink.store.sqlite import writes
@@ -147,10 +147,8 @@ class SqliteStore(WritesByWriter):
             if after_seq is not None:
                 condition += f" AND {compiled.order_key} > ?"
                 params.append(after_seq)
-            params += [
-                -1 if limit is None else min(max(limit, 0), LARGEST_INTEGER),
-                min(max(offset, 0), LARGEST_INTEGER),
-            ]
+            first, count = page_bounds(offset, limit)
+            params += [-1 if count is None else count, first]  # LIMIT -1: no limit
             # The page's Seqs first (skipping `offset` rows reads no JSON), then their rows.
             page = (
                 f"SELECT m.seq FROM {compiled.source} WHERE {condition}"
