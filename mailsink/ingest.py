@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from mailsink.mailboxes.router import MailboxRouter
 from mailsink.message.envelope import Envelope
 from mailsink.message.ids import new_message_id
+from mailsink.message.spool import MessageBytes, SpoolFile
 from mailsink.message.summary import MessageSummary, summarize
 from mailsink.stats import RuntimeStats
 from mailsink.store.base import NewMessage, Store, StoredMessage
@@ -60,25 +61,26 @@ class Ingest:
     async def deliver(
         self,
         envelope: Envelope,
-        raw: bytes,
+        raw: MessageBytes,
         listener: ListenAddress | None = None,
         *,
         mailbox: str | None = None,
+        spooled: SpoolFile | None = None,
     ) -> StoredMessage:
         """Store `raw` exactly, in `mailbox` or else in each mailbox the router names for it
         (`listener`: where it came in, for rules on it); returns once every copy is durable,
         indexed and announced. The first copy is returned (its ID is the one the client
-        hears)."""
+        hears). `spooled`: the file `raw` is mapped from, which the store may adopt."""
         mailboxes = (mailbox,) if mailbox else self.router.route(envelope, raw, listener)
         started = time.perf_counter()
         if len(raw) > PARSE_IN_THREAD_ABOVE:
             summary = await asyncio.to_thread(summarize, raw, envelope)
-            messages = _copies(raw, envelope, summary, mailboxes)
+            messages = _copies(raw, envelope, summary, mailboxes, spooled)
             stored = await asyncio.gather(
                 *(asyncio.wrap_future(self.store.add(message)) for message in messages)
             )
         else:
-            messages = _copies(raw, envelope, summarize(raw, envelope), mailboxes)
+            messages = _copies(raw, envelope, summarize(raw, envelope), mailboxes, spooled)
             if len(messages) == 1:  # the usual case, without gather's tasks
                 stored = [await self._store_one(messages[0])]
             else:
@@ -126,7 +128,11 @@ class Ingest:
 
 
 def _copies(
-    raw: bytes, envelope: Envelope, summary: MessageSummary, mailboxes: tuple[str, ...]
+    raw: MessageBytes,
+    envelope: Envelope,
+    summary: MessageSummary,
+    mailboxes: tuple[str, ...],
+    spooled: SpoolFile | None,
 ) -> list[NewMessage]:
     """One message to store per mailbox, each with its own ID and its mailbox in the envelope."""
     return [
@@ -135,6 +141,7 @@ def _copies(
             raw,
             envelope if envelope.mailbox == mailbox else replace(envelope, mailbox=mailbox),
             summary,
+            None if spooled is None else spooled.path,
         )
         for mailbox in mailboxes
     ]

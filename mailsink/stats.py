@@ -31,6 +31,7 @@ class Refusal(enum.StrEnum):
     STRICT = "strict"
     CHAOS = "chaos"
     IDLE_TIMEOUT = "idle_timeout"
+    STORE_FAILED = "store_failed"
 
 
 @dataclass(slots=True)

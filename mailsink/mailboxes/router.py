@@ -26,6 +26,7 @@ from mailsink.mailboxes.rules import (
 )
 from mailsink.message.envelope import Envelope
 from mailsink.message.headers import HeaderMap
+from mailsink.message.spool import MessageBytes
 
 if TYPE_CHECKING:
     from mailsink.config import Config
@@ -59,7 +60,7 @@ class MailboxRouter:
         return self.rules.default if self.rules is not None else DEFAULT_MAILBOX
 
     def route(
-        self, envelope: Envelope, raw: bytes, listener: ListenAddress | None = None
+        self, envelope: Envelope, raw: MessageBytes, listener: ListenAddress | None = None
     ) -> tuple[str, ...]:
         """The mailboxes to file this message in: one or more names, no repeats."""
         if self.rules is not None:
@@ -78,7 +79,7 @@ class MailboxRouter:
                 return self._checked(render_mailbox(rule.mailbox, captures), f"rule {rule.number}")
         return rules.default
 
-    def _client_choice(self, envelope: Envelope, raw: bytes) -> str:
+    def _client_choice(self, envelope: Envelope, raw: MessageBytes) -> str:
         if _MAILBOX_HEADER_LINE.search(raw, 0, _header_block_end(raw)):
             chosen = HeaderMap.from_bytes(raw).get(MAILBOX_HEADER)
             if chosen is not None:
@@ -104,7 +105,9 @@ class MailboxRouter:
 class _Facts:
     """What rules look at in one message; the header block is parsed only if a rule asks."""
 
-    def __init__(self, envelope: Envelope, raw: bytes, listener: ListenAddress | None) -> None:
+    def __init__(
+        self, envelope: Envelope, raw: MessageBytes, listener: ListenAddress | None
+    ) -> None:
         self.envelope = envelope
         self.listener = listener
         self._raw = raw
@@ -161,7 +164,7 @@ def _rule_captures(rule: Rule, facts: _Facts, rcpt: str | None) -> dict[str, str
     return captures
 
 
-def _header_block_end(raw: bytes) -> int:
+def _header_block_end(raw: MessageBytes) -> int:
     """Where the first empty line is (the end of `raw` when there is none). One search that
     stops there: looking for each line-break shape on its own read a CRLF message's whole body
     for the `LF LF` it never has, on the SMTP path of every message."""

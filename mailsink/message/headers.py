@@ -53,7 +53,7 @@ def parse_header_block(
     if end is None:
         end = len(source)
     pos = start
-    if mbox_from and source.startswith(b"From ", pos):
+    if mbox_from and source[pos : pos + 5] == b"From ":  # `source` may be a mapping
         newline = source.find(b"\n", pos, end)
         pos = end if newline < 0 else newline + 1
     fields: list[tuple[str, str]] = []

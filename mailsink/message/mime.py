@@ -29,6 +29,7 @@ from mailsink.message.headers import HeaderMap, parse_header_block, unfold
 from mailsink.message.html_text import html_meta_charset, html_to_text
 from mailsink.message.list_unsubscribe import ListUnsubscribe, parse_list_unsubscribe
 from mailsink.message.mediatype import parse_media_type
+from mailsink.message.spool import MessageBytes, as_bytes
 from mailsink.message.transfer import decode_transfer_encoding
 
 MAX_PARTS = 1000
@@ -180,7 +181,7 @@ def _field(headers: HeaderMap, name: str) -> str:
 class ParsedMessage:
     """A parsed message: the tree, and enmime's view of it (bodies, attachments, inlines)."""
 
-    def __init__(self, raw: bytes, root: MimePart, warnings: list[str]) -> None:
+    def __init__(self, raw: MessageBytes, root: MimePart, warnings: list[str]) -> None:
         self.raw = raw
         self.root = root
         self.warnings = warnings
@@ -313,7 +314,7 @@ def find_part(parsed: ParsedMessage, part_id: str) -> MimePart | None:
 
 
 def parse_message(
-    raw: bytes, *, max_parts: int = MAX_PARTS, max_depth: int = MAX_DEPTH
+    raw: MessageBytes, *, max_parts: int = MAX_PARTS, max_depth: int = MAX_DEPTH
 ) -> ParsedMessage:
     """Parse `raw` into a tree; never raises on any input (see the module docstring)."""
     warnings: list[str] = []
@@ -321,7 +322,7 @@ def parse_message(
         root = _build_tree(raw, max_parts, max_depth, warnings)
     except Exception as error:  # a bug must not lose a message: show it as plain text
         warnings.append(f"the MIME structure could not be read ({type(error).__name__})")
-        root = MimePart(b"\n" + raw, 0, len(raw) + 1, default_type=TEXT_PLAIN)
+        root = MimePart(b"\n" + as_bytes(raw), 0, len(raw) + 1, default_type=TEXT_PLAIN)
         root.part_id = "0"
     return ParsedMessage(raw, root, warnings)
 
@@ -401,7 +402,7 @@ def _multipart_ranges(part: MimePart, warnings: list[str]) -> Iterator[tuple[byt
         pos = found + len(delimiter)
         if found > part._body_start and source[found - 1] != 0x0A:
             continue  # not at the start of a line
-        closing = source.startswith(b"--", pos, end)
+        closing = source[pos : min(pos + 2, end)] == b"--"  # `source` may be a mapping
         tail = _DELIMITER_TAIL.match(source, pos + 2 if closing else pos, end)
         if tail is None:
             continue  # a longer boundary that starts with ours, or text after it

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from mailsink.message.address import Address
 from mailsink.message.headers import HeaderMap, parse_date
+from mailsink.message.spool import MessageBytes, is_ascii
 
 MAX_LINE = 998  # bytes before CRLF (RFC 5322 §2.1.1)
 
@@ -77,12 +78,12 @@ def _times(count: int) -> str:
     return "once" if count == 1 else f"{count:,} times"
 
 
-def eight_bit_problem(raw: bytes, mail_from_params: Mapping[str, str]) -> str | None:
+def eight_bit_problem(raw: MessageBytes, mail_from_params: Mapping[str, str]) -> str | None:
     """8-bit bytes in a message the client did not declare as 8BITMIME (or SMTPUTF8)."""
     params = {key.upper(): value.upper() for key, value in mail_from_params.items()}
     if params.get("BODY") in ("8BITMIME", "BINARYMIME") or "SMTPUTF8" in params:
         return None
-    if raw.isascii():
+    if is_ascii(raw):
         return None
     return "8-bit data without BODY=8BITMIME (or SMTPUTF8) on MAIL FROM"
 

@@ -19,6 +19,7 @@ from mailsink.message.envelope import Envelope
 from mailsink.message.headers import HeaderMap, parse_date, unfold
 from mailsink.message.html_text import one_line, search_words_of_html, strip_html
 from mailsink.message.mime import ParsedMessage, parse_message
+from mailsink.message.spool import MessageBytes
 from mailsink.message.standards import eight_bit_problem, header_problems, line_problems
 
 
@@ -40,7 +41,7 @@ class MessageSummary:
     warnings: tuple[str, ...]  # standards warnings: what a strict MTA would refuse
 
 
-def summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
+def summarize(raw: MessageBytes, envelope: Envelope) -> MessageSummary:
     """Everything listing and search need, from the exact bytes; never raises.
 
     A small message costs little enough that it runs on the SMTP event loop.
@@ -51,7 +52,7 @@ def summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
         return _unreadable(envelope, error)
 
 
-def _summarize(raw: bytes, envelope: Envelope) -> MessageSummary:
+def _summarize(raw: MessageBytes, envelope: Envelope) -> MessageSummary:
     parsed = parse_message(raw)
     headers = parsed.headers
     from_list = _addresses(headers, "From")

@@ -4,9 +4,11 @@ aiosmtpd reads DATA one line at a time, a Python loop per line that makes large 
 Here the session hands every chunk its transport receives during DATA to a `DataCollector`
 (`SmtpSession.data_received`) instead of its `StreamReader`: one regex search per chunk finds
 both the end marker and the dot-stuffed lines (each is a line break followed by a period), the
-chunks are kept as they came (no copy) and joined once at the end. Passing through the
-StreamReader cost a copy into its buffer, a copy out of it, a copy into the message buffer and
-a second search for the stuffed periods: several times as long per megabyte. Nothing past
+chunks are kept as they came (no copy) and joined once at the end, or, once a message is larger
+than its `Spool`'s threshold, written to a file as they come (`mailsink.message.spool`).
+Passing through the StreamReader cost a copy into its buffer, a copy out of it, a copy into the
+message buffer and a second search for the stuffed periods: several times as long per megabyte.
+Nothing past
 the end marker is taken: the collector returns those bytes, and the session feeds them to its
 StreamReader, so pipelined commands after the final dot are read as commands.
 
@@ -18,8 +20,13 @@ smuggling (`<LF>.<LF>`, `<CR>.<CR>`, `<LF>.<CR><LF>`, `<CR><LF>.<LF>`) are messa
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
+
+from mailsink.message.spool import MessageBytes, Spool, SpoolFile
+
+log = logging.getLogger(__name__)
 
 END_MARKER = b"\r\n.\r\n"
 _LINE_STARTING_WITH_PERIOD = re.compile(rb"\r\n\.")
@@ -29,12 +36,20 @@ _LINE_STARTING_WITH_PERIOD = re.compile(rb"\r\n\.")
 class ReceivedData:
     """What came between `354` and the final dot.
 
-    `raw` is the message after dot-unstuffing, or None when it was over the size limit (then its
-    bytes were dropped as they arrived). `size` is the number of bytes received, stuffed.
+    `raw` is the message after dot-unstuffing (mapped from `spooled` when it was written to a
+    file), or None when it was over the size limit or its file could not be written (`failed`
+    says why); then its bytes were dropped as they arrived. `size` is the number of bytes
+    received, stuffed. `release` once the message is stored (or refused).
     """
 
-    raw: bytes | None
+    raw: MessageBytes | None
     size: int
+    spooled: SpoolFile | None = None
+    failed: str = ""
+
+    def release(self) -> None:
+        if self.spooled is not None:
+            self.spooled.release()
 
 
 class DataCollector:
@@ -45,12 +60,15 @@ class DataCollector:
     next one: until then it is held back (`_held`: the period, or the period and a CR).
     """
 
-    def __init__(self, max_size: int) -> None:
+    def __init__(self, max_size: int, spool: Spool | None = None) -> None:
         self.max_size = max_size  # 0: no limit
         self.size = 0  # stuffed bytes taken so far
         self._pieces: list[bytes | memoryview] = []
         self._kept = 0
         self._over_limit = False
+        self._spool = spool
+        self._file: SpoolFile | None = None  # once the message outgrew the spool's threshold
+        self._failed = ""  # why the file could not be written
         self._before = b"\r\n"  # the last two bytes before the next chunk (DATA's own CRLF)
         self._held = b""
         self.done = False
@@ -104,27 +122,60 @@ class DataCollector:
     def received(self) -> ReceivedData:
         """The message, once `feed` has returned the bytes after the end marker."""
         assert self.done
-        if self._over_limit:
-            return ReceivedData(None, self.size)
-        return ReceivedData(b"".join(self._pieces), self.size)
+        if self._over_limit or self._failed:
+            return ReceivedData(None, self.size, failed=self._failed)
+        if self._file is None:
+            return ReceivedData(b"".join(self._pieces), self.size)
+        try:
+            return ReceivedData(self._file.finish(), self.size, self._file)
+        except OSError as error:
+            self._fail(error)
+            return ReceivedData(None, self.size, failed=self._failed)
+
+    def discard(self) -> None:
+        """Drop what was received (the client went away, or the session is closing)."""
+        self._pieces = []
+        if self._file is not None:
+            self._file.release()
+            self._file = None
 
     def _finish(self, chunk: bytes, end: int) -> bytes:
         self.done = True
         self.size += end
         if self.max_size and self.size - len(b".\r\n") > self.max_size:
             self._over_limit = True
-            self._pieces = []
+            self.discard()
         return chunk[end:]
 
     def _keep(self, piece: bytes | memoryview) -> None:
-        if not piece or self._over_limit:
+        if not piece or self._over_limit or self._failed:
             return
         self._kept += len(piece)
         if self.max_size and self._kept > self.max_size:
             self._over_limit = True  # drop what came so far and what follows: read to the end
-            self._pieces = []
+            self.discard()
             return
         self._pieces.append(piece)
+        if self._spool is not None and self._kept > self._spool.above:
+            self._spill()
+
+    def _spill(self) -> None:
+        """Write the pieces kept so far to the spool file (opened the first time)."""
+        assert self._spool is not None
+        try:
+            if self._file is None:
+                self._file = self._spool.open()
+            self._file.write(self._pieces)
+        except OSError as error:
+            self._fail(error)
+        self._pieces = []
+
+    def _fail(self, error: OSError) -> None:
+        """The file could not be written (a full disk, say): the rest is read and dropped, and
+        the client hears a temporary error."""
+        log.error("could not write a message being received to the spool: %s", error)
+        self._failed = f"the message could not be written to disk ({error.strerror or error})"
+        self.discard()
 
 
 def _slice(chunk: bytes, start: int, end: int) -> bytes | memoryview:

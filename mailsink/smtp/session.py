@@ -38,6 +38,7 @@ from aiosmtpd.smtp import Envelope as AiosmtpdEnvelope
 from mailsink.context import ListenAddress, SinkContext
 from mailsink.events import Change, ChangeKind, SmtpIncident
 from mailsink.message.envelope import Envelope, Recipient
+from mailsink.message.spool import as_bytes
 from mailsink.message.standards import line_problems
 from mailsink.smtp.auth import MECHANISMS, Credentials
 from mailsink.smtp.data import DataCollector, ReceivedData, take_buffered
@@ -475,25 +476,30 @@ class SmtpSession(SMTP):
             self._drop_connection("disconnected during DATA; nothing stored")
             return
         try:
-            await self._store(transaction, received.raw, received.size)
+            await self._store(transaction, received)
         finally:
+            received.release()
             self._set_post_data_state()
 
     async def _receive_data(self) -> ReceivedData:
         """The message after `354`: the chunks the transport delivers go to a `DataCollector`
         (see `data_received`), starting with any the client sent before the `354`; what
         follows the end marker goes back to the StreamReader, for the commands."""
-        collector = DataCollector(self._config.smtp_max_size)
+        collector = DataCollector(self._config.smtp_max_size, self._pool.context.store.spool())
         self._data_done = self.loop.create_future()
-        rest = collector.feed(early) if (early := take_buffered(self._reader)) else None
-        if rest is None:
-            if self._reader.at_eof():
-                raise asyncio.IncompleteReadError(b"", None)
-            self._collector = collector
-            try:
-                rest = await self._data_done
-            finally:
-                self._collector = None
+        try:
+            rest = collector.feed(early) if (early := take_buffered(self._reader)) else None
+            if rest is None:
+                if self._reader.at_eof():
+                    raise asyncio.IncompleteReadError(b"", None)
+                self._collector = collector
+                try:
+                    rest = await self._data_done
+                finally:
+                    self._collector = None
+        except BaseException:  # the client went away, or the server is stopping
+            collector.discard()
+            raise
         if rest:
             self._reader.feed_data(rest)
         return collector.received()
@@ -509,8 +515,16 @@ class SmtpSession(SMTP):
             else:
                 self._data_done.set_result(outcome)
 
-    async def _store(self, transaction: _Transaction, raw: bytes | None, size: int) -> None:
+    async def _store(self, transaction: _Transaction, received: ReceivedData) -> None:
         max_size = self._config.smtp_max_size
+        raw, size = received.raw, received.size
+        if received.failed:
+            await self._refuse(
+                f"451 4.3.0 Error: {received.failed}, try again",
+                f"message of {size} bytes not stored: {received.failed}",
+                Refusal.STORE_FAILED,
+            )
+            return
         if raw is None:
             await self._refuse(
                 f"552 5.3.4 Message size exceeds fixed maximum message size ({max_size} bytes)",
@@ -518,7 +532,7 @@ class SmtpSession(SMTP):
                 Refusal.TOO_LARGE,
             )
             return
-        if self._config.smtp_strict and (problems := line_problems(raw)):
+        if self._config.smtp_strict and (problems := line_problems(as_bytes(raw))):
             await self._refuse(
                 f"550 5.6.0 Message refused in strict mode: {'; '.join(problems)}",
                 f"message refused in strict mode: {'; '.join(problems)}",
@@ -527,7 +541,7 @@ class SmtpSession(SMTP):
             return
         try:
             stored = await self._pool.context.ingest.deliver(
-                self._envelope(transaction), raw, self._listener
+                self._envelope(transaction), raw, self._listener, spooled=received.spooled
             )
         except Exception:
             log.exception("could not store a message from %s", peer_text(self.session))

@@ -13,9 +13,11 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from mailsink.message.envelope import Envelope
+from mailsink.message.spool import MessageBytes, Spool
 from mailsink.message.summary import MessageSummary
 from mailsink.store.search import SearchQuery
 
@@ -27,12 +29,18 @@ class TagError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    """A message as ingest hands it to the store: ID chosen, bytes exact, summary parsed."""
+    """A message as ingest hands it to the store: ID chosen, bytes exact, summary parsed.
+
+    `spooled`: the file of the store's `spool` that `raw` is mapped from, when it was written
+    there as it arrived; the store may link it under a name of its own instead of writing
+    `raw`, and must not keep `raw` itself (the mapping is closed once the message is stored).
+    """
 
     id: str
-    raw: bytes
+    raw: MessageBytes
     envelope: Envelope
     summary: MessageSummary
+    spooled: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,11 @@ class MailboxStatus:
 class Store(Protocol):
     def add(self, message: NewMessage) -> Future[StoredMessage]:
         """Store, index and announce a message; the future completes when that is done."""
+        ...
+
+    def spool(self) -> Spool | None:
+        """Where SMTP may write a large message as it arrives (`NewMessage.spooled`), or
+        None: then every message comes as bytes in memory."""
         ...
 
     def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from itertools import islice
 
 from mailsink.events import Change, ChangeHub, ChangeKind, changes_by_mailbox
+from mailsink.message.spool import as_bytes
 from mailsink.store.base import (
     MailboxCounts,
     MailboxStatus,
@@ -64,7 +65,7 @@ class MemoryStore:
             self._messages[stored.id] = stored
             self._by_mailbox.setdefault(stored.envelope.mailbox, {})[stored.id] = None
             self._unread[stored.envelope.mailbox] += 1
-            self._raw[stored.id] = message.raw
+            self._raw[stored.id] = as_bytes(message.raw)
             self._count_tags(tags, 1)
             self._hub.publish(
                 Change(
@@ -76,6 +77,9 @@ class MemoryStore:
             )
         future.set_result(stored)
         return future
+
+    def spool(self) -> None:
+        return None  # the bytes are kept in memory anyway
 
     def add_now(self, messages: Sequence[NewMessage]) -> list[StoredMessage] | None:
         with self._lock:

@@ -96,6 +96,9 @@ class PostgresStore(WritesByWriter):
             raise
         self._writer = Writer(self._pool, hub, self._node, f"mailsink-postgres-writer {self._node}")
 
+    def spool(self) -> None:
+        return None  # the bytes go to the database from memory
+
     # -- reads ------------------------------------------------------------------------------
 
     def get(self, message_id: str) -> StoredMessage | None:

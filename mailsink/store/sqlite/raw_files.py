@@ -3,8 +3,10 @@
 In the database, every byte of a message is written twice (into the WAL at commit, then into
 the file by the checkpoint, which also syncs it), a large part of what a big message costs to
 store. A message over `RAW_IN_FILE_ABOVE` is written once, into
-`<database>.raw/<Seq>`, and its `raw` row only says so. The file is named by the Seq the store
-assigned, never by anything the message says.
+`<database>.raw/<Seq>`, and its `raw` row only says so; one that SMTP wrote to
+`<database>.raw/incoming/` as it arrived (`mailsink.message.spool`) is linked there, not
+written again. The file is named by the Seq the store assigned, never by anything the message
+says.
 
 Files are written before the commit that records them and removed after the commit that
 forgets them, so a failed transaction or a killed process leaves at most files that no row
@@ -19,18 +21,27 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-RAW_IN_FILE_ABOVE = 128 * 1024  # bytes
+from mailsink.message.spool import SPOOL_ABOVE, MessageBytes, Spool, link_or_copy
+
+RAW_IN_FILE_ABOVE = SPOOL_ABOVE  # bytes: what is spooled as it arrives goes to a file
 
 
 class RawFiles:
     def __init__(self, database: Path) -> None:
         self.directory = database.with_name(database.name + ".raw")
+        # Messages being received, linked into `directory` once stored (`spool.py`).
+        self.spool = Spool(self.directory / "incoming")
 
     def path(self, seq: int) -> Path:
         return self.directory / str(seq)
 
-    def write(self, seq: int, raw: bytes) -> None:
+    def write(self, seq: int, raw: MessageBytes, spooled: Path | None) -> None:
+        """The file of `seq` holds `raw`: `spooled`, linked, when the message was written
+        there as it arrived, else a file written now."""
         self.directory.mkdir(exist_ok=True)
+        if spooled is not None:
+            link_or_copy(spooled, self.path(seq), raw)
+            return
         with open(self.path(seq), "wb") as file:
             file.write(raw)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mailsink.events import ChangeHub
+from mailsink.message.spool import Spool
 from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage
 from mailsink.store.codec import envelope_from_json, summary_from_json
 from mailsink.store.search import MailboxTerm, SearchQuery, TextTerm, page_bounds
@@ -86,6 +87,7 @@ class SqliteStore(WritesByWriter):
             self._raw_files.remove_orphans(
                 seq for (seq,) in self._writer_db.execute("SELECT seq FROM raw WHERE in_file")
             )
+            self._raw_files.spool.clear()
         except sqlite3.DatabaseError as error:
             self._writer_db.close()
             raise RuntimeError(
@@ -111,6 +113,9 @@ class SqliteStore(WritesByWriter):
             self._checkpointer,
             f"mailsink-sqlite-writer {self._path.name}",
         )
+
+    def spool(self) -> Spool:
+        return self._raw_files.spool
 
     # -- reads ------------------------------------------------------------------------------
 

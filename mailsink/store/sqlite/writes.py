@@ -87,7 +87,7 @@ def insert_many(
         ],
     )
     for seq, message, message_tags in zip(seqs, messages, tags, strict=True):
-        _insert_raw(db, seq, message.raw)
+        _insert_raw(db, seq, message)
         _link_tags(db, seq, message_tags)
     texts = [
         (seq, *(field_text(field, message.summary) for field in TEXT_FIELDS))
@@ -100,13 +100,14 @@ def insert_many(
     return inserted(seqs, messages, tags)
 
 
-def _insert_raw(db: WriterConnection, seq: int, raw: bytes) -> None:
+def _insert_raw(db: WriterConnection, seq: int, message: NewMessage) -> None:
     """Store the exact bytes: in the row, or for a large message in a file (`raw_files.py`)."""
+    raw = message.raw
     db.written_bytes += JOB_WAL_BYTES + len(raw)
-    if len(raw) <= RAW_IN_FILE_ABOVE:
+    if len(raw) <= RAW_IN_FILE_ABOVE and message.spooled is None:
         db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, raw))
         return
-    db.raw_files.write(seq, raw)
+    db.raw_files.write(seq, raw, message.spooled)
     db.files_written.append(seq)
     db.execute("INSERT INTO raw (seq, data, in_file) VALUES (?, x'', 1)", (seq,))
 
