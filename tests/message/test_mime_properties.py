@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import base64
 import json
+import mmap
 import quopri
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mailsink.mailboxes.router import MailboxRouter
 from mailsink.message.captured import CapturedMessage
 from mailsink.message.mime import find_part, mime_tree_json, parse_message
 from mailsink.message.summary import message_warnings, summarize
@@ -236,3 +239,20 @@ def test_any_message_reads_without_error(raw: bytes) -> None:
 @given(MESSAGES)
 def test_any_message_reads_without_error_thoroughly(raw: bytes) -> None:
     check_message(raw)
+
+
+@FAST
+@given(MESSAGES.filter(bool))
+def test_a_spooled_message_summarizes_as_its_bytes_do(raw: bytes) -> None:
+    """Ingest parses a spooled message from its mapping (`mailsink.message.spool`), which has
+    fewer methods than `bytes`: the summary and the MIME tree must not tell them apart."""
+    envelope = make_envelope(rcpts=("bob@example.test",))
+    with tempfile.TemporaryFile() as file:
+        file.write(raw)
+        file.flush()
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            assert summarize(mapped, envelope) == summarize(raw, envelope)
+            assert mime_tree_json(parse_message(mapped).root) == mime_tree_json(
+                parse_message(raw).root
+            )
+            assert MailboxRouter().route(envelope, mapped) == MailboxRouter().route(envelope, raw)

@@ -1,5 +1,6 @@
 """A real SMTP sink for the SMTP tests: `start_smtp` on its own event loop in a thread, over the
-real `MemoryStore` and `Ingest`, on free ports; and a raw-socket client for exact byte tests."""
+real `MemoryStore` (or `SqliteStore`) and `Ingest`, on free ports; and a raw-socket client for
+exact byte tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from mailsink.config import Config, HostPort
@@ -18,8 +20,9 @@ from mailsink.mailboxes.router import MailboxRouter
 from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
-from mailsink.store.base import StoredMessage
+from mailsink.store.base import Store, StoredMessage
 from mailsink.store.memory import MemoryStore
+from mailsink.store.sqlite import SqliteStore
 
 T = TypeVar("T")
 WAIT_SECONDS = 30.0
@@ -28,7 +31,8 @@ WAIT_SECONDS = 30.0
 class RunningSmtp:
     """The SMTP service of one sink, with what a test needs to look at its store and events."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, database: Path | None = None, **options: Any) -> None:
+        """`database`: a SQLite file to store in (the memory store without it)."""
         options.setdefault("smtp", HostPort("127.0.0.1", 0))
         self.config = Config(listen=None, store="memory", **options)
         self._loop = asyncio.new_event_loop()
@@ -37,7 +41,7 @@ class RunningSmtp:
         self.incidents: list[SmtpIncident] = []
         hub = ChangeHub()
         hub.subscribe(self._on_change)
-        self.store = MemoryStore(hub)
+        self.store: Store = MemoryStore(hub) if database is None else SqliteStore(database, hub)
         stats = RuntimeStats()
         ingest = Ingest(self.store, stats, MailboxRouter.from_config(self.config))
         self.context = SinkContext(self.config, self.store, hub, ingest, stats)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
+from pathlib import Path
 
 import pytest
 
+from mailsink.message.spool import Spool
 from mailsink.smtp.data import DataCollector, ReceivedData
 
 from .harness import MakeSink, RawClient, RunningSmtp
@@ -25,11 +27,12 @@ def reference_read(stream: bytes) -> tuple[bytes, bytes]:
 
 
 def chunked_read(
-    stream: bytes, *, feed_sizes: list[int], max_size: int = 0
+    stream: bytes, *, feed_sizes: list[int], max_size: int = 0, spool: Spool | None = None
 ) -> tuple[bytes | None, bytes]:
     """Feed `stream` to a `DataCollector` in pieces of `feed_sizes` (then the rest); returns the
-    message and every byte after its end marker."""
-    collector = DataCollector(max_size)
+    message and every byte after its end marker. With `spool`, the message is read back from
+    its file, which is then released."""
+    collector = DataCollector(max_size, spool)
     position = 0
     for size in [*feed_sizes, len(stream)]:
         piece = stream[position : position + size]
@@ -38,7 +41,10 @@ def chunked_read(
             continue
         rest = collector.feed(piece)
         if rest is not None:
-            return collector.received().raw, rest + stream[position:]
+            received = collector.received()
+            raw = received.raw if received.raw is None else bytes(received.raw)
+            received.release()
+            return raw, rest + stream[position:]
     raise AssertionError("no end marker")
 
 
@@ -56,6 +62,21 @@ def test_reader_agrees_with_line_by_line_reading(seed: int) -> None:
     feed_sizes = [rng.randrange(1, 9) for _ in range(rng.randrange(0, 20))]
     assert chunked_read(stream, feed_sizes=feed_sizes) == expected
     assert chunked_read(stream, feed_sizes=[1] * len(stream)) == expected
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_a_spooled_message_agrees_with_line_by_line_reading(seed: int, tmp_path: Path) -> None:
+    """Past the spool's threshold (a few bytes here) the pieces go to a file as they come."""
+    rng = random.Random(seed)
+    body = b"".join(rng.choice(TOKENS) for _ in range(rng.randrange(0, 60))) + b"\r\n"
+    stream = body + b".\r\nQUIT\r\n"
+    spool = Spool(tmp_path / "spool", above=rng.randrange(0, 40))
+    feed_sizes = [rng.randrange(1, 9) for _ in range(rng.randrange(0, 20))]
+    expected = reference_read(stream)
+    assert chunked_read(stream, feed_sizes=feed_sizes, spool=spool) == expected
+    over_limit = chunked_read(stream, feed_sizes=[], max_size=1, spool=spool)[0]
+    assert over_limit is None or len(expected[0]) <= 1
+    assert list(spool.directory.glob("*")) == []  # released, or dropped over the limit
 
 
 def test_reader_stops_at_the_first_end_marker_and_leaves_the_rest() -> None:

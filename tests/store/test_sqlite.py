@@ -97,6 +97,22 @@ def test_files_no_row_names_are_removed_when_the_store_opens(tmp_path: Path) -> 
         reopened.close()
 
 
+def test_what_a_killed_process_left_in_the_spool_is_removed_when_the_store_opens(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mail.db"
+    SqliteStore(path, ChangeHub()).close()
+    left = path.with_name("mail.db.raw") / "incoming" / "incoming-0123456789abcdef"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"half a message")
+    store = SqliteStore(path, ChangeHub())
+    try:
+        assert not left.exists()
+        assert store.spool().directory == left.parent
+    finally:
+        store.close()
+
+
 def test_a_batch_that_fails_leaves_no_file_behind(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
     store = SqliteStore(path, ChangeHub())

@@ -1,0 +1,145 @@
+"""Large messages written to the SQLite store's spool as DATA arrives (`mailsink.message.spool`):
+bytes exact, the file linked (not written again) under the message's Seq, one inode for the
+copies of a message filed in several mailboxes, and nothing left in the spool whatever the
+outcome: stored, over the size limit, cut off mid-DATA, or a spool that cannot be written."""
+
+from __future__ import annotations
+
+import smtplib
+from pathlib import Path
+
+import pytest
+
+from mailsink.message.spool import SPOOL_ABOVE
+from tests.conftest import wait_until
+
+from .harness import MakeSink, RunningSmtp
+from .test_data_reader import open_data, send_data
+
+# Over the spool threshold, with periods to unstuff on both sides of it.
+BODY = b"".join(b"%07d .line\r\n..%d\r\n" % (n, n) for n in range(2 * SPOOL_ABOVE // 20))
+LARGE = b"Subject: large\r\n\r\n" + BODY
+STORED = b"Subject: large\r\n\r\n" + BODY.replace(b"\r\n..", b"\r\n.")
+
+
+def raw_dir(database: Path) -> Path:
+    return database.with_name(database.name + ".raw")
+
+
+def spooled_files(database: Path) -> list[Path]:
+    incoming = raw_dir(database) / "incoming"
+    return sorted(incoming.iterdir()) if incoming.is_dir() else []
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "mail.db"
+
+
+@pytest.fixture
+def sqlite_sink(make_sink: MakeSink, database: Path) -> RunningSmtp:
+    return make_sink(database=database)
+
+
+def test_a_large_message_is_stored_exactly_in_a_file_named_by_its_seq(
+    sqlite_sink: RunningSmtp, database: Path
+) -> None:
+    client, reply = send_data(sqlite_sink, LARGE + b".\r\n")
+    client.close()
+    assert reply.startswith("250 2.0.0")
+    [message] = sqlite_sink.wait_for_messages(1)
+    assert sqlite_sink.raws() == [STORED]
+    stored_file = raw_dir(database) / str(message.seq)
+    assert stored_file.read_bytes() == STORED
+    wait_until(lambda: spooled_files(database) == [])
+    assert stored_file.stat().st_nlink == 1  # the spool's link is gone, the store's stays
+
+
+def test_copies_in_several_mailboxes_share_one_file_and_outlive_each_other(
+    make_sink: MakeSink, database: Path, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        '[[rule]]\nrcpt = "*@a.test"\nmailbox = "team-a"\n'
+        '[[rule]]\nrcpt = "*@b.test"\nmailbox = "team-b"\n'
+    )
+    sink = make_sink(database=database, mailbox_rules=rules)
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+        client.sendmail("app@shop.test", ["x@a.test", "y@b.test"], STORED)
+    first, second = sink.wait_for_messages(2)
+    assert {first.envelope.mailbox, second.envelope.mailbox} == {"team-a", "team-b"}
+    files = [raw_dir(database) / str(m.seq) for m in (first, second)]
+    assert files[0].stat().st_ino == files[1].stat().st_ino  # linked, not written twice
+    assert sink.raws() == [STORED, STORED]
+    sink.store.delete([first.id])
+    assert sink.store.raw(second.id) == STORED
+    wait_until(lambda: spooled_files(database) == [])
+
+
+def test_a_client_cut_off_mid_data_leaves_nothing_in_the_spool(
+    sqlite_sink: RunningSmtp, database: Path
+) -> None:
+    client = open_data(sqlite_sink)
+    client.send(LARGE)  # past the threshold: the spool file exists
+    wait_until(lambda: len(spooled_files(database)) == 1)
+    client.close()
+    wait_until(lambda: spooled_files(database) == [])
+    assert sqlite_sink.messages() == []
+
+
+def test_a_message_over_the_size_limit_leaves_nothing_in_the_spool(
+    make_sink: MakeSink, database: Path
+) -> None:
+    sink = make_sink(database=database, smtp_max_size=len(LARGE) // 2)
+    client, reply = send_data(sink, LARGE + b".\r\n")
+    assert reply.startswith("552 5.3.4")
+    assert client.command("QUIT").startswith("221")
+    client.close()
+    assert spooled_files(database) == []
+    assert sink.messages() == []
+
+
+def test_a_spool_that_cannot_be_written_gets_451_and_the_session_goes_on(
+    sqlite_sink: RunningSmtp, database: Path
+) -> None:
+    blocker = raw_dir(database) / "incoming"
+    blocker.parent.mkdir(exist_ok=True)
+    blocker.write_bytes(b"")  # a file where the spool's directory should be
+    client, reply = send_data(sqlite_sink, LARGE + b".\r\n")
+    assert reply.startswith("451 4.3.0"), reply
+    assert "could not be written to disk" in reply
+    # The same connection goes on: a small message needs no spool, a large one works again
+    # once the directory can be made.
+    assert client.command("MAIL FROM:<a@example.com>").startswith("250")
+    assert client.command("RCPT TO:<b@example.com>").startswith("250")
+    assert client.command("DATA").startswith("354")
+    assert client.command(b"Subject: small\r\n\r\nfits\r\n.").startswith("250")
+    blocker.unlink()
+    assert client.command("MAIL FROM:<a@example.com>").startswith("250")
+    assert client.command("RCPT TO:<b@example.com>").startswith("250")
+    assert client.command("DATA").startswith("354")
+    client.send(LARGE + b".\r\n")
+    assert client.reply().startswith("250")
+    client.close()
+    sqlite_sink.wait_for_messages(2)
+    assert sqlite_sink.raws() == [b"Subject: small\r\n\r\nfits\r\n", STORED]
+    assert sqlite_sink.wait_for_incident("could not be written to disk")
+
+
+def test_the_memory_store_keeps_large_messages_in_memory(sink: RunningSmtp) -> None:
+    assert sink.store.spool() is None
+    client, reply = send_data(sink, LARGE + b".\r\n")
+    client.close()
+    assert reply.startswith("250")
+    sink.wait_for_messages(1)
+    assert sink.raws() == [STORED]
+
+
+def test_strict_mode_reads_a_spooled_message(make_sink: MakeSink, database: Path) -> None:
+    sink = make_sink(database=database, smtp_strict=True)
+    bad = LARGE + b"bare\nLF\r\n"
+    client, reply = send_data(sink, bad + b".\r\n")
+    assert reply.startswith("550 5.6.0"), reply
+    client.close()
+    wait_until(lambda: spooled_files(database) == [])
+    assert sink.messages() == []
