@@ -177,6 +177,11 @@ class MailboxCommands:
 
     async def uid(self, tag: str, arguments: list[Token]) -> str:
         name = text_of(arguments[0]).upper() if arguments else ""
+        if name == "EXPUNGE":  # sent by clients that assume UIDPLUS without asking
+            raise CommandSyntaxError(
+                "UID EXPUNGE is not offered (no UIDPLUS): EXPUNGE removes the messages "
+                "flagged \\Deleted"
+            )
         commands = {"FETCH": self.fetch, "STORE": self.store_flags, "SEARCH": self.search}
         if name not in commands:
             raise CommandSyntaxError(f"expected UID FETCH, UID STORE or UID SEARCH, got {name!r}")
