@@ -2,7 +2,8 @@
 
 Each command takes the tag and the arguments, writes its untagged responses and returns the
 completion ("OK …"); it raises `CommandSyntaxError` (BAD) or `CommandRefused` (NO). INBOX is
-the login's mailbox; the other mailboxes are folders beside it.
+the login's mailbox; the other mailboxes are folders beside it, named on the wire in modified
+UTF-7 (`mailsink.imap.utf7`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mailsink.imap.fetch import FetchItem, fetch_response, needs_bytes, parse_fe
 from mailsink.imap.search import Candidate, parse_search
 from mailsink.imap.selected import SelectedMailbox
 from mailsink.imap.syntax import CommandRefused, CommandSyntaxError, Token, string, text_of
+from mailsink.imap.utf7 import MailboxNameError, decode_mailbox_name, encode_mailbox_name
 from mailsink.mailaccess.mailboxes import login_mailbox, mailbox_messages, mailbox_names
 from mailsink.mailaccess.stream import LineStream, LineTooLong
 from mailsink.store.base import StoredMessage
@@ -52,13 +54,19 @@ class MailboxCommands:
         return folders
 
     async def _mailbox(self, token: Token) -> tuple[str, str]:
-        """The folder name as answered and the mailbox it shows."""
-        name = text_of(token)
+        """The folder name (decoded from modified UTF-7) and the mailbox it shows."""
+        wire = text_of(token)
+        try:
+            name = decode_mailbox_name(wire)
+        except MailboxNameError as error:
+            raise CommandRefused(
+                f"mailbox name {wire[:100]!a} is not valid modified UTF-7: {error}"
+            ) from None
         if name.upper() == "INBOX":  # no need to list every mailbox for the common case
             return "INBOX", self.own_mailbox
         folders = await self._folders()
         if name not in folders:
-            raise CommandRefused(f"[NONEXISTENT] no mailbox named {name[:100]!r}")
+            raise CommandRefused(f"[NONEXISTENT] no mailbox named {wire[:100]!a}")
         return name, folders[name]
 
     async def select(self, tag: str, arguments: list[Token], *, read_only: bool) -> str:
@@ -103,8 +111,8 @@ class MailboxCommands:
             ".*" if c == "*" else "[^/]*" if c == "%" else re.escape(c) for c in reference + pattern
         )
         lines = []
-        for name in await self._folders():
-            # INBOX is INBOX in any case; other names are matched as they are.
+        for name in map(encode_mailbox_name, await self._folders()):
+            # Patterns match names as sent; INBOX is INBOX in any case, others are exact.
             if re.fullmatch(wanted, name, re.IGNORECASE if name == "INBOX" else 0):
                 lines.append(b'* %s (\\HasNoChildren) "/" %s\r\n' % (kind.encode(), string(name)))
         await self._stream.write(b"".join(lines))
@@ -128,7 +136,11 @@ class MailboxCommands:
             if key not in values:
                 raise CommandSyntaxError(f"unknown STATUS item {key[:40]!r}")
             items.append(f"{key} {values[key]}")
-        await self._stream.write(b"* STATUS %s (%s)\r\n" % (string(name), " ".join(items).encode()))
+        answer = b"* STATUS %s (%s)\r\n" % (
+            string(encode_mailbox_name(name)),
+            " ".join(items).encode(),
+        )
+        await self._stream.write(answer)
         return "OK STATUS completed"
 
     async def namespace(self, tag: str, arguments: list[Token]) -> str:
@@ -165,6 +177,11 @@ class MailboxCommands:
 
     async def uid(self, tag: str, arguments: list[Token]) -> str:
         name = text_of(arguments[0]).upper() if arguments else ""
+        if name == "EXPUNGE":  # sent by clients that assume UIDPLUS without asking
+            raise CommandSyntaxError(
+                "UID EXPUNGE is not offered (no UIDPLUS): EXPUNGE removes the messages "
+                "flagged \\Deleted"
+            )
         commands = {"FETCH": self.fetch, "STORE": self.store_flags, "SEARCH": self.search}
         if name not in commands:
             raise CommandSyntaxError(f"expected UID FETCH, UID STORE or UID SEARCH, got {name!r}")

@@ -1,9 +1,10 @@
 """One IMAP session: RFC 3501's states and the commands of mailsink's read-only subset.
 
 Mail is read, never written: \\Seen maps to the store's read flag, \\Deleted is kept for the
-session and EXPUNGE (or CLOSE) deletes those messages from the store; APPEND, COPY, CREATE and
-the other commands that would write answer `NO [CANNOT]`. INBOX is the login's mailbox; the
-other mailboxes are folders beside it.
+session and EXPUNGE (or CLOSE) deletes those messages from the store; APPEND, COPY, MOVE (UID
+COPY and UID MOVE too), CREATE and the other commands that would write answer `NO [CANNOT]`,
+in any state and whatever the size of their literals, so a client such as Thunderbird tells
+its user why. INBOX is the login's mailbox; the other mailboxes are folders beside it.
 
 A command that cannot be read gets `BAD` with the reason, one that cannot be done `NO`; either
 way the session goes on.
@@ -41,6 +42,27 @@ WRITING_COMMANDS = frozenset(
     {"APPEND", "COPY", "MOVE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE"}
 )
 _TAG = re.compile(rb"[^\x00-\x20\x7f-\xff(){%*\"\\+]+")
+
+
+class LiteralTooLarge(Exception):
+    """A command with a literal over `LITERAL_LIMIT`, which was not read whole."""
+
+    def __init__(self, first_line: bytes) -> None:
+        super().__init__("literal too large")
+        self.first_line = first_line
+
+
+def read_only_refusal(command: str) -> str:
+    return f"[CANNOT] {command} is not offered: mailsink's IMAP is read-only"
+
+
+def literal_too_large(command: bytes) -> str:
+    """The completion for a command (after its tag) whose literal was over the limit: a
+    command that would write is refused for what it is, not for its size."""
+    name = command.split(b" ", 1)[0].decode("ascii", "replace").upper()
+    if name in WRITING_COMMANDS:
+        return f"NO {read_only_refusal(name)}"
+    return f"BAD literal over {LITERAL_LIMIT} bytes"
 
 
 class ImapState(enum.Enum):
@@ -124,18 +146,22 @@ class ImapSession:
         return CAPABILITIES
 
     async def _next_command(self) -> None:
+        too_large = False
         try:
             data = await self._read_command()
         except LineTooLong:
             await self._stream.write(b"* BAD line too long\r\n")
             return
+        except LiteralTooLarge as error:
+            data, too_large = error.first_line, True
         found = _TAG.match(data)
         if found is None or data[found.end() : found.end() + 1] != b" ":
             await self._stream.write(b"* BAD expected a tag and a command\r\n")
             return
         tag = found[0].decode()
-        if data.startswith(b"{too-large}", found.end() + 1):
-            await self._stream.write(f"{tag} BAD literal over {LITERAL_LIMIT} bytes\r\n".encode())
+        if too_large:
+            completion = literal_too_large(data[found.end() + 1 :])
+            await self._stream.write(f"{tag} {completion}\r\n".encode())
             return
         try:
             tokens = tokenize(data[found.end() + 1 :])
@@ -158,7 +184,7 @@ class ImapSession:
     async def _read_command(self) -> bytes:
         """A whole command, literals included, without its final line break. A literal over
         the limit is refused (a synchronizing one never sent, a non-synchronizing one read
-        and dropped); the command is then replaced by a marker the caller answers with BAD."""
+        and dropped), then `LiteralTooLarge` raised with the command's first line."""
         parts: list[bytes] = []
         too_large = False
         while True:
@@ -179,12 +205,18 @@ class ImapSession:
                 await self._stream.write(b"+ go ahead\r\n")
             parts.append(await self._stream.read_exactly(size))
         if too_large:
-            return parts[0].split(b" ", 1)[0] + b" {too-large}"
+            raise LiteralTooLarge(parts[0])
         return b"".join(parts).removesuffix(b"\n").removesuffix(b"\r")
 
     async def _dispatch(self, tag: str, name: str, arguments: list[Token]) -> str | None:
         if name in WRITING_COMMANDS:
-            raise CommandRefused(f"[CANNOT] {name} is not offered: mailsink's IMAP is read-only")
+            raise CommandRefused(read_only_refusal(name))
+        if (
+            name == "UID"
+            and arguments
+            and (sub := text_of(arguments[0]).upper()) in WRITING_COMMANDS
+        ):
+            raise CommandRefused(read_only_refusal(f"UID {sub}"))
         entry = self._handlers.get(name)
         if entry is None:
             raise CommandSyntaxError(f"unknown command {name[:40]!r}")

@@ -10,7 +10,9 @@ define them (1652 BODY, 1870 SIZE, 3461 DSN, 4954 AUTH, 6531 SMTPUTF8):
 - a parameter that is not `KEYWORD[=VALUE]`, a known parameter with a bad value, or one given
   twice is `501 5.5.4`;
 - a parameter this command does not define (`FOO=BAR`, or DSN's `NOTIFY` on MAIL) is
-  `555 5.5.4` (RFC 5321 §4.1.1.11).
+  `555 5.5.4` (RFC 5321 §4.1.1.11);
+- a non-ASCII address in a transaction whose MAIL did not declare `SMTPUTF8` is
+  `553 5.6.7` (RFC 6531 §3.4), Postfix's text word for word.
 
 Exceptions: `EnvelopeSyntaxError` (a `ValueError`) carries the whole reply in `reply`.
 """
@@ -59,6 +61,23 @@ def shown(text: str) -> str:
 
 def bad_path(kind: PathKind, reason: str) -> EnvelopeSyntaxError:
     return EnvelopeSyntaxError(f"501 {kind.enhanced} Bad {kind.role} address syntax: {reason}")
+
+
+UNDECLARED_UNICODE = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
+
+
+def unicode_refusal(address: str, smtputf8: bool) -> str | None:
+    """The reply refusing `address`, or None: an address that is not ASCII may only be sent
+    in a transaction whose MAIL declared SMTPUTF8, since an MTA without it cannot deliver it.
+
+    Checked after the parameters, so that MAIL's own `SMTPUTF8` counts for its sender.
+
+    >>> unicode_refusal("jörg@example.com", smtputf8=False)
+    '553 5.6.7 Must declare SMTPUTF8 to send unicode address'
+    >>> unicode_refusal("jörg@example.com", smtputf8=True) is None
+    True
+    """
+    return None if smtputf8 or address.isascii() else UNDECLARED_UNICODE
 
 
 def check_path(text: str, kind: PathKind) -> None:

@@ -4,8 +4,9 @@ aiosmtpd 1.4.6 parses commands and runs STARTTLS; this subclass replaces what ma
 behave differently (docs/interface.md, SMTP):
 - DATA is read by `mailsink.smtp.data` in large chunks, and each message goes through
   `Ingest.deliver` before its `250`;
-- MAIL and RCPT refuse what Postfix refuses (`envelope_syntax`) and record every parameter they
-  accept, DSN's included (aiosmtpd answers 555 to those);
+- MAIL and RCPT refuse what Postfix refuses (`envelope_syntax`: bad paths and parameters, and
+  non-ASCII addresses without SMTPUTF8) and record every parameter they accept, DSN's included
+  (aiosmtpd answers 555 to those);
 - on the implicit-TLS listener the session counts as TLS (aiosmtpd neither offers AUTH there nor
   records TLS: upstream issues #274/#281);
 - AUTH is offered on plain connections too, without aiosmtpd's "AUTH required without TLS"
@@ -54,6 +55,7 @@ from mailsink.smtp.envelope_syntax import (
     check_path,
     parse_parameters,
     shown,
+    unicode_refusal,
 )
 from mailsink.smtp.replies import with_enhanced_code
 from mailsink.stats import Refusal
@@ -360,6 +362,9 @@ class SmtpSession(SMTP):
         if parsed is None:
             return
         address, params = parsed
+        if refusal := unicode_refusal(address, "SMTPUTF8" in params):
+            await self.push(refusal)
+            return
         size = params.get("SIZE", "0")
         max_size = self._config.smtp_max_size
         if max_size and int(size) > max_size:
@@ -394,6 +399,9 @@ class SmtpSession(SMTP):
         if parsed is None:
             return
         address, params = parsed
+        if refusal := unicode_refusal(address, transaction.smtp_utf8):
+            await self.push(refusal)
+            return
         if address == "<>":
             await self.push("501 5.1.3 Error: a recipient cannot be the null address <>")
             return

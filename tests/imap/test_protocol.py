@@ -30,6 +30,8 @@ def test_bad_commands_get_bad_or_no_and_the_session_goes_on(sink: MailSink) -> N
         (b"a6 SELECT (INBOX\r\n", b"a6 BAD unbalanced '('"),
         (b"a7 APPEND INBOX {3}\r\n", b"+ go ahead"),
         (b"abc\r\n", b"a7 NO [CANNOT] APPEND is not offered"),
+        # Over the literal limit, non-synchronizing: read, dropped, refused for what it is.
+        (b"a7 APPEND INBOX {70000+}\r\n" + b"x" * 70000 + b"\r\n", b"a7 NO [CANNOT] APPEND"),
         (b"a8 LOGIN {999999999}\r\n", b"a8 BAD literal over 65536 bytes"),
         (b"a9 SELECT INBOX\r\n", b"a9 OK [READ-WRITE]"),
         (b"b1 FETCH 7 (FLAGS)\r\n", b"b1 BAD no message 7: the mailbox has 1"),

@@ -3,6 +3,8 @@ the session goes on; what the ESMTP extensions define stays accepted and recorde
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
 
 from .harness import RawClient, RunningSmtp
@@ -49,6 +51,11 @@ REFUSED_MAIL = [
     (b"MAIL FROM:<a@example.com> X-Custom=Value", ["555 5.5.4"]),
     (b"MAIL FROM:<a@example.com> NOTIFY=NEVER", ["555 5.5.4"]),
     (b"MAIL FROM:<a@example.com> FOO=\xff\r", ["555 5.5.4"]),
+    # A non-ASCII sender without SMTPUTF8: 553 5.6.7, as Postfix's "Must declare SMTPUTF8".
+    (b"MAIL FROM:<j\xc3\xb6rg@example.com>", ["553 5.6.7"]),
+    (b"MAIL FROM:<a@\xe4\xbe\x8b\xe3\x81\x88.jp> BODY=8BITMIME", ["553 5.6.7"]),
+    (b"MAIL FROM:j\xc3\xb6rg@example.com SIZE=10", ["553 5.6.7"]),
+    (b"MAIL FROM:<\xff@example.com>", ["553 5.6.7"]),  # not even UTF-8
 ]
 
 REFUSED_RCPT = [
@@ -68,6 +75,9 @@ REFUSED_RCPT = [
     (b"RCPT TO:<b@example.com> FOO=BAR", ["555 5.5.4"]),
     (b"RCPT TO:<b@example.com> RET=FULL", ["555 5.5.4"]),
     (b"RCPT TO:<b@example.com> BODY=8BITMIME", ["555 5.5.4"]),
+    # A non-ASCII recipient when MAIL did not declare SMTPUTF8: 553 5.6.7.
+    (b"RCPT TO:<j\xc3\xb6rg@example.com>", ["553 5.6.7"]),
+    (b"RCPT TO:<b@\xe4\xbe\x8b\xe3\x81\x88.jp> NOTIFY=NEVER", ["553 5.6.7"]),
 ]
 
 
@@ -149,3 +159,59 @@ def test_defined_rcpt_parameters_with_good_values_are_recorded(
     _send_rest(raw_client, "DATA")
     [message] = sink.wait_for_messages(1)
     assert [r.params for r in message.envelope.recipients] == [recorded]
+
+
+UNICODE_ADDRESSES = ["jörg@example.com", "用户@例子.广告", "a@例え.jp"]
+UNICODE_MESSAGE = "Subject: ✓\r\n\r\nGrüße\r\n".encode()
+
+
+def _undeclared_utf8_client(sink: RunningSmtp) -> smtplib.SMTP:
+    """smtplib sending UTF-8 commands without declaring SMTPUTF8, as a careless client does
+    (smtplib itself switches to UTF-8 only with the SMTPUTF8 option)."""
+    client = smtplib.SMTP(sink.host, sink.port, timeout=30)
+    client.ehlo("client.example")
+    client.command_encoding = "utf-8"
+    return client
+
+
+@pytest.mark.parametrize("address", UNICODE_ADDRESSES)
+def test_unicode_sender_needs_smtputf8_then_the_same_session_sends_it(
+    sink: RunningSmtp, address: str
+) -> None:
+    with _undeclared_utf8_client(sink) as client:
+        assert client.mail(address) == (553, b"5.6.7 Must declare SMTPUTF8 to send unicode address")
+        client.sendmail(address, ["b@example.com"], UNICODE_MESSAGE, mail_options=["SMTPUTF8"])
+    [message] = sink.wait_for_messages(1)
+    assert message.envelope.mail_from == address
+    assert sink.raws() == [UNICODE_MESSAGE]
+
+
+@pytest.mark.parametrize("address", UNICODE_ADDRESSES)
+def test_unicode_recipient_needs_smtputf8_on_mail_then_the_session_goes_on(
+    sink: RunningSmtp, address: str
+) -> None:
+    with _undeclared_utf8_client(sink) as client:
+        assert client.mail("a@example.com")[0] == 250
+        assert client.rcpt(address) == (553, b"5.6.7 Must declare SMTPUTF8 to send unicode address")
+        assert client.rcpt("b@example.com")[0] == 250
+        assert client.data(b"Subject: ascii\r\n\r\nbody\r\n")[0] == 250
+        client.sendmail("a@example.com", [address], UNICODE_MESSAGE, mail_options=["SMTPUTF8"])
+    first, second = sink.wait_for_messages(2)
+    assert first.envelope.rcpt_tos == ["b@example.com"]
+    assert second.envelope.rcpt_tos == [address]
+    assert second.envelope.mail_from_params["SMTPUTF8"] == ""
+
+
+def test_smtputf8_counts_for_its_own_transaction_only(
+    raw_client: RawClient, sink: RunningSmtp
+) -> None:
+    """RSET ends the transaction whose MAIL declared SMTPUTF8: the next MAIL declares it anew."""
+    assert raw_client.command("MAIL FROM:<a@example.com> SMTPUTF8").startswith("250 2.1.0")
+    assert raw_client.command("RCPT TO:<jörg@example.com>").startswith("250 2.1.5")
+    assert raw_client.command("RSET").startswith("250")
+    assert raw_client.command("MAIL FROM:<a@example.com>").startswith("250 2.1.0")
+    assert raw_client.command("RCPT TO:<jörg@example.com>").startswith("553 5.6.7")
+    _send_rest(raw_client, "RCPT TO:<b@example.com>", "DATA")
+    [message] = sink.wait_for_messages(1)
+    assert message.envelope.rcpt_tos == ["b@example.com"]
+    assert "SMTPUTF8" not in message.envelope.mail_from_params
