@@ -16,6 +16,7 @@ A mapped message supports what the message model reads on the ingest path (`len`
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import secrets
@@ -68,7 +69,10 @@ class SpoolFile:
         """Unmap, close and remove the file (a store that adopted it holds its own link)."""
         self._file.close()
         if self._mapped is not None:
-            self._mapped.close()
+            # A session cancelled mid-store (the server stopping) may release while a worker
+            # thread still reads the mapping: then it is unmapped when that reader lets go.
+            with contextlib.suppress(BufferError):
+                self._mapped.close()
             self._mapped = None
         self.path.unlink(missing_ok=True)
 
