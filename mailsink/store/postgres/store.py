@@ -7,16 +7,18 @@ commits, a LISTEN thread that publishes the other nodes' changes on this node's 
 
 Reads borrow a connection from a pool (psycopg_pool) and run one statement each, in
 autocommit: PostgreSQL's MVCC never makes them wait for writers. A large message is read in
-1 MiB slices (the driver holds one at a time, as raw bytes, not as hex text) and the slices
-joined into the bytes returned; it is written by a COPY fed the same way (`writes.py`).
+1 MiB slices (the driver holds one at a time, as raw bytes, not as hex text), each written into
+one buffer of the message's size, so it is held once; it is written by a COPY fed the same way
+(`writes.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,16 +115,7 @@ class PostgresStore(WritesByWriter):
                 return None
             seq, size = found
             cursor = db.cursor(binary=True)  # bytea as bytes, not as hex text
-            pieces: list[bytes] = []
-            for start in range(0, max(size, 1), RAW_PIECE):
-                row = cursor.execute(
-                    "SELECT substring(data FROM %s FOR %s) FROM raw WHERE seq = %s",
-                    (start + 1, RAW_PIECE, seq),
-                ).fetchone()
-                if row is None:  # deleted meanwhile
-                    return None
-                pieces.append(row[0])
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            return _read_whole(size, lambda start: _raw_slice(cursor, seq, start))
 
     def search(
         self,
@@ -298,6 +291,35 @@ def _text_page(
     with db.transaction():
         db.execute("SET LOCAL enable_seqscan = off")
         return db.execute(sql, [*params, *page]).fetchall()
+
+
+def _raw_slice(cursor: psycopg.Cursor[Any], seq: int, start: int) -> bytes | None:
+    row = cursor.execute(
+        "SELECT substring(data FROM %s FOR %s) FROM raw WHERE seq = %s",
+        (start + 1, RAW_PIECE, seq),
+    ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def _read_whole(size: int, read_slice: Callable[[int], bytes | None]) -> bytes | None:
+    """The `size` bytes that `read_slice(start)` gives `RAW_PIECE` at a time, held once (and
+    a slice): each slice is written into one buffer of the final size, whose bytes CPython's
+    `BytesIO.getvalue()` hands over without a copy when they fill it exactly; joining the
+    slices would hold the message twice. None when a slice is gone (deleted meanwhile)."""
+    if size <= RAW_PIECE:
+        return read_slice(0)
+    buffer = io.BytesIO()
+    buffer.seek(size - 1)
+    buffer.write(b"\0")  # the whole size, allocated at once
+    buffer.seek(0)
+    for start in range(0, size, RAW_PIECE):
+        piece = read_slice(start)
+        if piece is None:
+            return None
+        buffer.write(piece)
+    if buffer.tell() != size:
+        raise RuntimeError(f"{buffer.tell()} bytes stored for a message of {size}")
+    return buffer.getvalue()
 
 
 def _stored(row: tuple[Any, ...]) -> StoredMessage:
