@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from mailsink.config import (
     Config,
+    is_postgres_url,
     parse_database,
     parse_duration,
     parse_host_port,
     parse_http_url,
+    parse_pool_size,
     parse_webroot,
 )
 from mailsink.version import __version__
@@ -137,6 +139,14 @@ OPTIONS = (
         " to share one PostgreSQL database between several nodes",
         parse_database,
         metavar="PATH|URL",
+    ),
+    Option(
+        "--database-pool-size",
+        "database_pool_size",
+        "connections this node holds to a PostgreSQL --database for its reads and its writer"
+        " (plus one that listens for other nodes' changes)",
+        parse_pool_size,
+        metavar="N",
     ),
     Option(
         "--store",
@@ -462,6 +472,11 @@ def config_from(argv: Sequence[str] | None, environ: dict[str, str]) -> Config:
     values = read_options(parser, parser.parse_args(argv), OPTIONS, environ)
     if values.get("store") == "memory" and "database" in values:
         parser.error("--store memory and --database contradict each other: choose one")
+    if "database_pool_size" in values and not is_postgres_url(values.get("database")):
+        parser.error(
+            "--database-pool-size sizes the PostgreSQL store's connection pool:"
+            " it needs --database postgresql://…"
+        )
     if "smtp_tls_key" in values and values.get("smtp_tls_cert") in (None, "auto"):
         parser.error("--smtp-tls-key needs --smtp-tls-cert PATH")
     if values.get("smtp_tls_cert") not in (None, "auto") and "smtp_tls_key" not in values:
@@ -545,8 +560,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         # aiosmtpd logs every SMTP command at INFO, which costs CPU on every command under load.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     from mailsink.server import run_event_loop
+    from mailsink.store.base import StoreUnavailable
 
     try:
         run_event_loop(serve(config))
-    except OSError as exc:
+    except (OSError, StoreUnavailable) as exc:
         sys.exit(f"mailsink: {exc}")

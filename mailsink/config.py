@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+DEFAULT_DATABASE_POOL_SIZE = 8  # a PostgreSQL node's connections for its reads and its writer
+
 
 @dataclass(frozen=True, slots=True)
 class HostPort:
@@ -29,6 +31,7 @@ class Config:
     # A SQLite file, or a postgresql:// URL (text: a Path would fold its "//"); None: a
     # temporary SQLite file removed at exit.
     database: Path | str | None = None
+    database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE  # with a PostgreSQL `database`
     store: str = "sqlite"  # "sqlite" or "memory"
     max_messages: int = 0  # 0 = unlimited
     max_age_seconds: float = 0  # 0 = unlimited
@@ -77,8 +80,25 @@ def is_postgres_url(database: Path | str | None) -> bool:
 
 
 def parse_database(text: str) -> Path | str:
-    """A postgresql:// URL as it is, else the path of a SQLite file."""
-    return text if is_postgres_url(text) else Path(text)
+    """A postgresql:// URL as it is, else the path of a SQLite file. A URL that does not
+    parse is refused here, in words that do not repeat it (it may hold a password)."""
+    if not is_postgres_url(text):
+        return Path(text)
+    try:
+        urlsplit(text)
+    except ValueError as error:
+        raise ValueError(f"expected a postgresql://USER:PASSWORD@HOST/DB URL: {error}") from None
+    return text
+
+
+def parse_pool_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"expected a whole number of connections, 1 or more, got {text!r}")
+    return value
 
 
 def shown_database(database: Path | str) -> str:
@@ -89,7 +109,10 @@ def shown_database(database: Path | str) -> str:
     """
     if not is_postgres_url(database):
         return str(database)
-    parts = urlsplit(str(database))
+    try:
+        parts = urlsplit(str(database))
+    except ValueError:
+        return f"{str(database).partition('//')[0]}//… (a URL that does not parse)"
     if parts.password is None:
         return str(database)
     netloc = parts.netloc.rpartition("@")[2]

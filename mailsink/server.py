@@ -28,7 +28,7 @@ from mailsink.mailboxes.rules import MailboxRules
 from mailsink.relay.auto import AutoRelay, start_relay
 from mailsink.smtp.service import SmtpService, start_smtp
 from mailsink.stats import RuntimeStats
-from mailsink.store.base import Store
+from mailsink.store.base import Store, StoreUnavailable
 from mailsink.store.epoch import seq_epoch
 from mailsink.store.memory import MemoryStore
 from mailsink.webhooks import Webhooks, start_webhooks
@@ -62,7 +62,7 @@ def open_store(config: Config, hub: ChangeHub) -> tuple[Store, Path | None]:
     if config.store == "memory":
         return MemoryStore(hub), None
     if is_postgres_url(config.database):
-        return open_postgres_store(str(config.database), hub), None
+        return open_postgres_store(str(config.database), hub, config.database_pool_size), None
     from mailsink.store.sqlite import SqliteStore  # not imported by in-memory test sinks
 
     if config.database is not None:
@@ -73,14 +73,14 @@ def open_store(config: Config, hub: ChangeHub) -> tuple[Store, Path | None]:
     return SqliteStore(scratch / "mailsink.db", hub), scratch
 
 
-def open_postgres_store(url: str, hub: ChangeHub) -> Store:
+def open_postgres_store(url: str, hub: ChangeHub, pool_size: int) -> Store:
     try:
         from mailsink.store.postgres import PostgresStore
     except ModuleNotFoundError as error:
-        raise RuntimeError(
+        raise StoreUnavailable(
             f"--database postgresql://… needs psycopg ({error}): pip install 'mailsink[postgres]'"
         ) from None
-    return PostgresStore(url, hub)
+    return PostgresStore(url, hub, pool_size=pool_size)
 
 
 class Server:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres_cluster import find_server_binaries
+
 REPO = Path(__file__).resolve().parents[1]
 TABLE_HEADER = (
     "| measure | mailsink | baseline | mailsink ÷ baseline | smtp-sink | mailsink ÷ smtp-sink"
@@ -98,3 +100,17 @@ def test_soak_runs_and_loses_no_acknowledged_message() -> None:
     assert rows["SMTP errors"] == "0"
     assert rows["acknowledged but not listed"] == "0"
     assert rows["acknowledged before the kill but lost"] == "0"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_postgresql_stored_mailbox_filled_in_bulk() -> None:
+    """bench/postgres.py's bulk fill at a tiny count: the node started afterwards lists and
+    finds what it stored (the section checks that the needles are found)."""
+    if find_server_binaries() is None:
+        pytest.skip("PostgreSQL is not installed: scripts/install-test-deps installs it")
+    result = run_bench("postgres.py", "--only", "stored", "--stored", "300", "--fill", "bulk")
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 305 stored")]
+    assert any("fill in bulk" in row for row in rows), result.stdout
+    assert any("list newest 50" in row for row in rows), result.stdout

@@ -50,6 +50,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert config.database is None
     assert config.smtp_max_size == 50 * 1024 * 1024
     assert config.smtp_hostname == "mailsink"
+    assert config.database_pool_size == 8
 
 
 def test_environment_applies_and_flags_win() -> None:
@@ -75,6 +76,20 @@ def test_environment_applies_and_flags_win() -> None:
         (["--link-check-allow-private"], {}, "--enable-link-check"),
         (["--dns-override", "/nonexistent/dns.txt"], {}, "--dns-override"),
         ([], {"MAILSINK_SPAMASSASSIN": "spamd"}, "HOST:PORT"),
+        (["--database", "postgresql://db/mail", "--database-pool-size", "0"], {}, "1 or more"),
+        (["--database", "postgresql://db/mail", "--database-pool-size", "-3"], {}, "1 or more"),
+        (
+            ["--database", "postgresql://db/mail"],
+            {"MAILSINK_DATABASE_POOL_SIZE": "many"},
+            "got 'many'",
+        ),
+        (["--database", "mail.db", "--database-pool-size", "4"], {}, "needs --database postgresql"),
+        (["--database-pool-size", "4"], {}, "needs --database postgresql"),
+        (
+            ["--database", "postgresql://u:s3cret@[db/mail"],
+            {},
+            "postgresql://USER:PASSWORD@HOST/DB",
+        ),
     ],
 )
 def test_bad_options_stop_with_a_one_line_error(
@@ -90,6 +105,7 @@ def test_bad_options_stop_with_a_one_line_error(
     assert result.returncode == 2
     assert message in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stderr
 
 
 def test_prints_listening_lines_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """`mailsink dump`: export every message of a sink, oldest first, as one `.eml` file per
 message in a directory, or as one mbox file (`--mbox`).
 
-The messages come from a `--database` file, or from a running sink's HTTP API (`--url`; any
-server with Mailpit's API v1 will do, and `http://user:password@host/` sends basic auth).
+The messages come from a `--database` (a SQLite file or a postgresql:// URL), or from a
+running sink's HTTP API (`--url`; any server with Mailpit's API v1 will do, and
+`http://user:password@host/` sends basic auth).
 Every file name is made here: `<ID>.eml` for an ID that is a mailsink/Mailpit message ID (22
 characters of [0-9A-Za-z]). A server that answers any other ID (`../../etc/x`) gets that
 message skipped and named on standard error, never a file outside the directory; the exit
@@ -28,8 +29,10 @@ from typing import BinaryIO
 
 from mailsink.cli import ENVIRONMENT_HELP, Option, add_options, read_options
 from mailsink.commands.mbox import write_mbox_message
+from mailsink.commands.store_option import database_option, open_database
 from mailsink.config import parse_http_url
 from mailsink.message.ids import is_message_id
+from mailsink.store.base import StoreUnavailable
 
 # Summaries asked for per page of `GET /api/v1/messages`.
 PAGE_SIZE = 500
@@ -38,18 +41,14 @@ HTTP_TIMEOUT_SECONDS = 60.0
 
 @dataclass(frozen=True, slots=True)
 class DumpOptions:
-    database: Path | None = None
+    database: Path | str | None = None
     url: str | None = None
     mbox: Path | None = None
 
 
 OPTIONS = (
-    Option(
-        "--database",
-        "database",
-        "read the messages from this SQLite file",
-        Path,
-        metavar="FILE",
+    database_option(
+        "read the messages from this SQLite file or PostgreSQL database (postgresql://…)",
         env_prefix="MAILSINK_DUMP_",
     ),
     Option(
@@ -85,13 +84,11 @@ class SourceError(Exception):
 
 
 class DatabaseSource:
-    def __init__(self, path: Path) -> None:
-        if not path.is_file():
-            raise SourceError(f"no database file at {str(path)!r}")
-        from mailsink.events import ChangeHub  # the store stack only for this source
-        from mailsink.store.sqlite import SqliteStore
-
-        self._store = SqliteStore(path, ChangeHub())
+    def __init__(self, database: Path | str) -> None:
+        try:
+            self._store = open_database(database, existing=True)
+        except StoreUnavailable as error:
+            raise SourceError(str(error)) from None
 
     def listing(self) -> list[ListedMessage]:
         stored = self._store.search(limit=None, oldest_first=True)
@@ -230,7 +227,7 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     options = DumpOptions(**read_options(parser, args, OPTIONS, dict(os.environ)))
     if (options.database is None) == (options.url is None):
-        parser.error("give one source: --database FILE or --url URL")
+        parser.error("give one source: --database FILE|URL or --url URL")
     if (args.directory is None) == (options.mbox is None):
         parser.error("give one destination: a DIR for .eml files, or --mbox FILE")
     problems: list[str] = []

@@ -1,12 +1,18 @@
 """`mailsink ingest PATH...`: import `.eml` files, mbox files and Maildir folders.
 
 Messages go over SMTP to a running sink (`--smtp-addr`, the default), or straight into a
-`--database` file through the same store and ingest path the server uses, so summaries, tags,
-warnings and search indexes are what SMTP delivery would have made. Only the second can keep
-the original dates (`--keep-dates`: the Date header, else the mbox `From ` line's date, becomes
-the received time); over SMTP the sink stamps its own. The envelope comes from the message:
-the mbox sender, or Sender/From, and the To, Cc and Bcc addresses (SMTP needs one recipient at
-least: a message without any goes to `undisclosed-recipients@localhost`).
+`--database` (a SQLite file or a postgresql:// URL) through the same store and ingest path the
+server uses, so summaries, tags, warnings and search indexes are what SMTP delivery would have
+made. Only the second can keep the original dates (`--keep-dates`: the Date header, else the
+mbox `From ` line's date, becomes the received time); over SMTP the sink stamps its own. The
+envelope comes from the message: the mbox sender, or Sender/From, and the To, Cc and Bcc
+addresses (SMTP needs one recipient at least: a message without any goes to
+`undisclosed-recipients@localhost`).
+
+`--mailbox NAME` files them in that mailbox without touching their bytes: into a database
+directly, and over SMTP by AUTH as `mailbox:NAME`, which the sink honours as it does for any
+client (unless its `--mailbox-rules`, its `--smtp-auth-file` or a message's own
+`X-Mailsink-Mailbox` header decide otherwise).
 
 A message that cannot be imported is named on standard error and the others go on; the exit
 status is then 65 (`EX_DATAERR`), or 69 (`EX_UNAVAILABLE`) when the sink cannot be reached.
@@ -28,9 +34,13 @@ from mailsink.commands.addressing import header_recipients, header_sender
 from mailsink.commands.mail_sources import MailFile, SourceMessage, find_mail_files, read_mail_file
 from mailsink.commands.progress import ProgressBar
 from mailsink.commands.smtp_delivery import DeliveryError, SinkUnreachable, SmtpDelivery
-from mailsink.config import HostPort, parse_host_port
+from mailsink.commands.store_option import database_option, open_database
+from mailsink.config import HostPort, parse_host_port, shown_database
+from mailsink.mailboxes.names import check_mailbox_name
+from mailsink.mailboxes.router import AUTH_PREFIX
 from mailsink.message.envelope import Envelope, Recipient
 from mailsink.message.headers import HeaderMap, parse_date
+from mailsink.store.base import Store, StoreUnavailable
 
 NO_RECIPIENT = "undisclosed-recipients@localhost"
 # Messages handed to the store at once: enough for the store to commit them in large groups.
@@ -40,8 +50,9 @@ STORE_IN_FLIGHT = 256
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
     smtp_addr: HostPort = field(default_factory=lambda: HostPort("127.0.0.1", 1025))
-    database: Path | None = None
+    database: Path | str | None = None
     keep_dates: bool = False
+    mailbox: str | None = None
 
 
 OPTIONS = (
@@ -53,13 +64,10 @@ OPTIONS = (
         metavar="HOST:PORT",
         env_prefix="MAILSINK_INGEST_",
     ),
-    Option(
-        "--database",
-        "database",
+    database_option(
         "store straight into this SQLite file instead (made if missing; stop a server that"
-        " uses it first, or it will not see the new mail until restarted)",
-        Path,
-        metavar="FILE",
+        " uses it first, or it will not see the new mail until restarted), or into this"
+        " PostgreSQL database (postgresql://…; its running nodes show the new mail at once)",
         env_prefix="MAILSINK_INGEST_",
     ),
     Option(
@@ -68,6 +76,14 @@ OPTIONS = (
         "with --database: the Date header (else the mbox date) becomes the received time",
         parse_bool,
         boolean=True,
+        env_prefix="MAILSINK_INGEST_",
+    ),
+    Option(
+        "--mailbox",
+        "mailbox",
+        "file the messages in this mailbox (over SMTP: by AUTH as mailbox:NAME)",
+        check_mailbox_name,
+        metavar="NAME",
         env_prefix="MAILSINK_INGEST_",
     ),
 )
@@ -120,8 +136,11 @@ def messages_with_progress(files: list[MailFile], tally: Tally) -> Iterator[Sour
         bar.finish()
 
 
-def ingest_over_smtp(address: HostPort, messages: Iterator[SourceMessage], tally: Tally) -> None:
-    with SmtpDelivery(address) as delivery:
+def ingest_over_smtp(
+    address: HostPort, messages: Iterator[SourceMessage], mailbox: str | None, tally: Tally
+) -> None:
+    login = None if mailbox is None else f"{AUTH_PREFIX}{mailbox}"
+    with SmtpDelivery(address, login=login) as delivery:
         for message in messages:
             recipients = header_recipients(message.raw) or [NO_RECIPIENT]
             try:
@@ -139,42 +158,35 @@ def ingest_over_smtp(address: HostPort, messages: Iterator[SourceMessage], tally
 
 
 async def ingest_into_database(
-    database: Path, messages: Iterator[SourceMessage], keep_dates: bool, tally: Tally
+    store: Store, messages: Iterator[SourceMessage], options: IngestOptions, tally: Tally
 ) -> None:
-    from mailsink.config import Config  # the store stack only when storing directly
-    from mailsink.events import ChangeHub
-    from mailsink.ingest import Ingest
-    from mailsink.server import open_store
+    from mailsink.ingest import Ingest  # the ingest stack only when storing directly
     from mailsink.stats import RuntimeStats
 
-    store, _ = open_store(Config(database=database), ChangeHub())
     ingest = Ingest(store, RuntimeStats())
     in_flight: set[asyncio.Task[None]] = set()
 
     async def store_one(message: SourceMessage) -> None:
-        received = (original_date(message) if keep_dates else None) or datetime.now(UTC)
+        received = (original_date(message) if options.keep_dates else None) or datetime.now(UTC)
         envelope = Envelope(
             mail_from=sender_of(message),
             recipients=tuple(Recipient(address) for address in header_recipients(message.raw)),
             received=received,
         )
         try:
-            await ingest.deliver(envelope, message.raw)
+            await ingest.deliver(envelope, message.raw, mailbox=options.mailbox)
         except Exception as error:  # one message that cannot be stored must not stop the rest
             tally.fail(message.origin, f"not stored: {error}")
         else:
             tally.imported += 1
 
-    try:
-        for message in messages:
-            task = asyncio.create_task(store_one(message))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-            if len(in_flight) >= STORE_IN_FLIGHT:
-                await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
-        await asyncio.gather(*in_flight)
-    finally:
-        store.close()
+    for message in messages:
+        task = asyncio.create_task(store_one(message))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        if len(in_flight) >= STORE_IN_FLIGHT:
+            await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.gather(*in_flight)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,16 +212,28 @@ def main(argv: Sequence[str]) -> int:
     except OSError as error:
         parser.error(str(error))
     tally = Tally()
-    messages = messages_with_progress(files, tally)
     try:
         if options.database is not None:
-            asyncio.run(ingest_into_database(options.database, messages, options.keep_dates, tally))
+            store = open_database(options.database, existing=False)
+            try:
+                messages = messages_with_progress(files, tally)
+                asyncio.run(ingest_into_database(store, messages, options, tally))
+            finally:
+                store.close()
         else:
-            ingest_over_smtp(options.smtp_addr, messages, tally)
+            ingest_over_smtp(
+                options.smtp_addr, messages_with_progress(files, tally), options.mailbox, tally
+            )
+    except StoreUnavailable as error:
+        print(f"mailsink ingest: {error}", file=sys.stderr)
+        return os.EX_UNAVAILABLE
     except OSError as error:
         print(f"mailsink ingest: {error}", file=sys.stderr)
         return os.EX_IOERR
-    target = options.database or f"the sink at {options.smtp_addr}"
+    if options.database is not None:
+        target = shown_database(options.database)
+    else:
+        target = f"the sink at {options.smtp_addr}"
     print(
         f"imported {tally.imported} messages into {target}"
         + (f"; {tally.failed} failed" if tally.failed else ""),

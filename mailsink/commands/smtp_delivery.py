@@ -17,6 +17,7 @@ from typing import Self
 from mailsink.config import HostPort
 
 SMTP_TIMEOUT_SECONDS = 60.0
+LOGIN_PASSWORD = "mailsink"  # for `login`: any password will do, unless an auth file decides
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
@@ -50,11 +51,20 @@ def _reply_text(code: int, text: bytes | str) -> str:
 
 class SmtpDelivery:
     """One SMTP connection, opened on first use and reused for every message; after a dropped
-    connection the next message opens a new one."""
+    connection the next message opens a new one. With `login`, each connection first AUTHs as
+    that user, with a password the sink ignores unless an auth file says otherwise (the way
+    to name a mailbox: `mailbox:NAME`)."""
 
-    def __init__(self, address: HostPort, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        address: HostPort,
+        timeout: float = SMTP_TIMEOUT_SECONDS,
+        *,
+        login: str | None = None,
+    ) -> None:
         self.address = address
         self.timeout = timeout
+        self.login = login
         self._client: smtplib.SMTP | None = None
 
     def __enter__(self) -> Self:
@@ -78,22 +88,35 @@ class SmtpDelivery:
 
     def _connected(self) -> smtplib.SMTP:
         if self._client is None:
+            client = smtplib.SMTP(timeout=self.timeout)
             try:
-                client = smtplib.SMTP(self.address.host, self.address.port, timeout=self.timeout)
+                client.connect(self.address.host, self.address.port)
                 client.ehlo_or_helo_if_needed()
-            except smtplib.SMTPResponseException as error:
-                raise SinkUnreachable(
-                    f"the sink at {self.address} refused the connection: "
-                    f"{_reply_text(error.smtp_code, error.smtp_error)}",
-                    _reply_status(error.smtp_code, os.EX_UNAVAILABLE),
-                ) from None
+                if self.login is not None:
+                    client.login(self.login, LOGIN_PASSWORD)
             except (smtplib.SMTPException, OSError) as error:
-                reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-                raise SinkUnreachable(
-                    f"cannot reach the sink at {self.address}: {reason}", os.EX_UNAVAILABLE
-                ) from None
+                client.close()
+                raise self._unreachable(error) from None
             self._client = client
         return self._client
+
+    def _unreachable(self, error: smtplib.SMTPException | OSError) -> SinkUnreachable:
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            return SinkUnreachable(
+                f"the sink at {self.address} refused AUTH as {self.login!r}: "
+                f"{_reply_text(error.smtp_code, error.smtp_error)}",
+                os.EX_NOPERM,
+            )
+        if isinstance(error, smtplib.SMTPResponseException):
+            return SinkUnreachable(
+                f"the sink at {self.address} refused the connection: "
+                f"{_reply_text(error.smtp_code, error.smtp_error)}",
+                _reply_status(error.smtp_code, os.EX_UNAVAILABLE),
+            )
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        return SinkUnreachable(
+            f"cannot reach the sink at {self.address}: {reason}", os.EX_UNAVAILABLE
+        )
 
     def send(self, mail_from: str, recipients: list[str], raw: bytes) -> dict[str, str]:
         """Deliver `raw` (exact: give it CRLF line endings first; smtplib stuffs the dots);

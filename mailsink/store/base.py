@@ -22,6 +22,12 @@ from mailsink.message.summary import MessageSummary
 from mailsink.store.search import SearchQuery
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened: its database cannot be reached, refuses this mailsink, or
+    is not one it can use. The text is one line naming the database (never its password), for
+    `mailsink` to print as its last word."""
+
+
 class TagError(ValueError):
     """A tag rename or delete that cannot be done; the text is Mailpit's 400 answer
     (`tag not found: x`, `tag already exists: x`, `invalid tag name: x`)."""

@@ -75,6 +75,23 @@ def test_mbox_round_trip_keeps_every_byte(filled_database: Path, tmp_path: Path)
     assert copied[0]["Message"]["Envelope"]["MailFrom"] == "sender@example.com"
 
 
+def test_a_postgresql_database_to_eml_files_and_an_mbox(postgres_url: str, tmp_path: Path) -> None:
+    with MailSink(store="sqlite", database=postgres_url) as sink:
+        for raw in MESSAGES:
+            send_over_smtp(sink, raw)
+        expected = {f"{m.id}.eml": m.raw for m in sink.wait_for(count=len(MESSAGES))}
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret@", 1)  # trust: unused
+    result = mailsink_command("dump", "--database", with_password, str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert eml_files(tmp_path / "out") == expected
+    mbox = tmp_path / "all.mbox"
+    result = mailsink_command(
+        "dump", "--mbox", str(mbox), env={"MAILSINK_DUMP_DATABASE": postgres_url}
+    )
+    assert result.returncode == 0, result.stderr
+    assert mbox.read_bytes().count(b"\nFrom ") == len(MESSAGES) - 1
+
+
 class HostileApi(BaseHTTPRequestHandler):
     """A "Mailpit" whose list holds IDs that are paths, and which serves raw bytes for any ID."""
 
@@ -129,8 +146,8 @@ def test_ids_that_are_paths_never_become_file_names(hostile_url: str, tmp_path: 
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (["out"], "--database FILE or --url URL"),
-        (["--database", "a.db", "--url", "http://x/", "out"], "--database FILE or --url URL"),
+        (["out"], "--database FILE|URL or --url URL"),
+        (["--database", "a.db", "--url", "http://x/", "out"], "--database FILE|URL or --url URL"),
         (["--database", "a.db"], "a DIR for .eml files, or --mbox FILE"),
         (["--url", "ftp://x/", "out"], "http://"),
     ],
@@ -148,6 +165,12 @@ def test_a_missing_database_or_server_exits_69(tmp_path: Path, refusing_addr: st
     result = mailsink_command("dump", "--url", f"http://{refusing_addr}/", str(tmp_path))
     assert result.returncode == os.EX_UNAVAILABLE
     assert "cannot read" in result.stderr.decode()
+    url = f"postgresql://mail:s3cret@{refusing_addr}/mail"
+    result = mailsink_command("dump", "--database", url, str(tmp_path))
+    assert result.returncode == os.EX_UNAVAILABLE
+    (line,) = result.stderr.decode().strip().splitlines()
+    assert line.startswith(f"mailsink dump: cannot open postgresql://mail@{refusing_addr}/mail")
+    assert "s3cret" not in line
 
 
 def test_credentials_in_the_url_are_sent_as_basic_auth(tmp_path: Path) -> None:

@@ -104,12 +104,75 @@ def test_without_keep_dates_the_import_time_is_the_received_time(tmp_path: Path)
         assert sink.filter(subject="single file")
 
 
+def test_straight_into_a_postgresql_database_in_a_mailbox(
+    mail_tree: Path, postgres_url: str
+) -> None:
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret@", 1)  # trust: unused
+    result = mailsink_command(
+        "ingest", "--database", with_password, "--keep-dates", "--mailbox", "team-a", str(mail_tree)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.decode() == f"imported 4 messages into {postgres_url}\n"
+    with MailSink(store="sqlite", database=postgres_url, http=True) as sink:
+        stored = {m["Subject"]: m for m in stored_messages(sink)}
+    assert {subject: m["Raw"] for subject, m in stored.items()} == {
+        subject: raw.replace(b"\n", b"\r\n") for subject, raw in EXPECTED.items()
+    }
+    assert {m["Mailbox"] for m in stored.values()} == {"team-a"}
+    received = stored["single file"]["Message"]["Envelope"]["Received"]
+    assert received == "2024-01-02T03:04:05+13:00", "the Date header"
+
+
+def test_over_smtp_into_a_mailbox_without_touching_the_bytes(
+    sink: MailSink, mail_tree: Path
+) -> None:
+    result = mailsink_command(
+        "ingest", "--smtp-addr", smtp_addr(sink), "--mailbox", "team-b", str(mail_tree)
+    )
+    assert result.returncode == 0, result.stderr
+    sink.mailbox("team-b").wait_for(count=4)
+    stored = {m["Subject"]: m for m in stored_messages(sink)}
+    assert {subject: m["Raw"] for subject, m in stored.items()} == {
+        subject: raw.replace(b"\n", b"\r\n") for subject, raw in EXPECTED.items()
+    }
+    assert {m["Mailbox"] for m in stored.values()} == {"team-b"}
+    assert stored["single file"]["Message"]["Envelope"]["Username"] == "mailbox:team-b"
+
+
+def test_a_sink_that_refuses_the_mailbox_login_stops_the_import(
+    mail_tree: Path, tmp_path: Path
+) -> None:
+    users = tmp_path / "users"
+    users.write_text("alice:s3cret\n")
+    with MailSink(smtp_auth_file=users) as sink:
+        result = mailsink_command(
+            "ingest", "--smtp-addr", smtp_addr(sink), "--mailbox", "team-b", str(mail_tree)
+        )
+        assert sink.messages == []
+    assert result.returncode == os.EX_UNAVAILABLE
+    errors = result.stderr.decode()
+    assert "refused AUTH as 'mailbox:team-b'" in errors
+    assert "Traceback" not in errors
+
+
+def test_an_unreachable_postgresql_database_exits_69(tmp_path: Path, refusing_addr: str) -> None:
+    eml = tmp_path / "x.eml"
+    eml.write_bytes(EML)
+    url = f"postgresql://mail:s3cret@{refusing_addr}/mail"
+    result = mailsink_command("ingest", "--database", url, str(eml))
+    assert result.returncode == os.EX_UNAVAILABLE
+    (line,) = result.stderr.decode().strip().splitlines()
+    assert line.startswith(f"mailsink ingest: cannot open postgresql://mail@{refusing_addr}/mail")
+    assert "s3cret" not in line
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
         (["--keep-dates", "x.eml"], "--keep-dates needs --database"),
         (["missing.eml"], "missing.eml"),
         (["--smtp-addr", "nowhere", "x.eml"], "HOST:PORT"),
+        (["--mailbox", "team a", "x.eml"], "expected a mailbox name"),
     ],
 )
 def test_bad_arguments_stop_with_a_one_line_error(

@@ -1,9 +1,11 @@
 """What only the PostgreSQL store does: schema migrations, changes between nodes (two stores
-on one database), large messages, text PostgreSQL cannot store as is."""
+on one database), large messages (exact, and held in memory once), text PostgreSQL cannot
+store as is."""
 
 from __future__ import annotations
 
 import threading
+import tracemalloc
 from collections.abc import Iterator
 
 import psycopg
@@ -14,6 +16,7 @@ from mailsink.store.postgres import PostgresStore, upgrade_database
 from mailsink.store.postgres.notify import IDS_PER_NOTIFICATION, LISTENER_APPLICATION_NAME
 from mailsink.store.postgres.schema import SCHEMA_VERSION
 from mailsink.store.postgres.store import POOL_APPLICATION_NAME
+from mailsink.store.postgres.writes import RAW_PIECE
 from mailsink.store.search import parse_search_query
 from tests.postgres_cluster import PostgresCluster
 
@@ -246,6 +249,38 @@ def test_a_large_message_is_exact_and_searchable(postgres_url: str) -> None:
         assert stored.size == len(raw)
         assert store.raw(new.id) == raw
         assert [m.id for m in store.search(parse_search_query("larger:5m"))] == [new.id]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, RAW_PIECE - 1, RAW_PIECE, RAW_PIECE + 1, 3 * RAW_PIECE, 3 * RAW_PIECE + 17]
+)
+def test_raw_bytes_are_exact_at_every_slice_boundary(postgres_url: str, size: int) -> None:
+    store = PostgresStore(postgres_url, ChangeHub())
+    try:
+        raw = (bytes(range(256)) * (size // 256 + 1))[:size]
+        new = make_message(raw=raw)
+        store.add(new).result(timeout=WAIT_SECONDS)
+        assert store.raw(new.id) == raw
+    finally:
+        store.close()
+
+
+def test_a_large_message_is_read_into_memory_once(postgres_url: str) -> None:
+    store = PostgresStore(postgres_url, ChangeHub())
+    try:
+        raw = bytes(range(256)) * (16 * RAW_PIECE // 256) + b"end"
+        new = make_message(raw=raw)
+        store.add(new).result(timeout=WAIT_SECONDS)
+        tracemalloc.start()
+        try:
+            read = store.raw(new.id)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert read == raw
+        assert peak < 1.5 * len(raw), f"{peak / len(raw):.2f} times the message"
     finally:
         store.close()
 

@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import psycopg
 
+from mailsink.store.base import StoreUnavailable
 from mailsink.store.sql_query import TEXT_COLUMNS
 
 _MIGRATION_LOCK = 0x6D61696C73696E6B  # "mailsink": an advisory lock key of our own
@@ -133,7 +134,7 @@ def migrate(db: psycopg.Connection, where: str) -> list[int]:
             db.execute("CREATE TABLE IF NOT EXISTS mailsink_schema (version integer NOT NULL)")
             version = schema_version(db)
             if version > SCHEMA_VERSION:
-                raise RuntimeError(
+                raise StoreUnavailable(
                     f"{where} has mailsink schema version {version}, newer than this "
                     f"mailsink's {SCHEMA_VERSION}: upgrade mailsink or use another --database"
                 )

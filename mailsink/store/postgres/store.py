@@ -7,30 +7,32 @@ commits, a LISTEN thread that publishes the other nodes' changes on this node's 
 
 Reads borrow a connection from a pool (psycopg_pool) and run one statement each, in
 autocommit: PostgreSQL's MVCC never makes them wait for writers. A large message is read in
-1 MiB slices (the driver holds one at a time, as raw bytes, not as hex text) and the slices
-joined into the bytes returned; it is written by a COPY fed the same way (`writes.py`).
+1 MiB slices (the driver holds one at a time, as raw bytes, not as hex text), each written into
+one buffer of the message's size, so it is held once; it is written by a COPY fed the same way
+(`writes.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from mailsink.config import shown_database
+from mailsink.config import DEFAULT_DATABASE_POOL_SIZE, shown_database
 from mailsink.events import ChangeHub
-from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage
+from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage, StoreUnavailable
 from mailsink.store.codec import envelope_from_json, summary_from_json
 from mailsink.store.postgres import writes
+from mailsink.store.postgres.connect import unavailable, upgrade_database, with_connect_timeout
 from mailsink.store.postgres.notify import CHANNEL, Listener
 from mailsink.store.postgres.query import compile_query
-from mailsink.store.postgres.schema import migrate
 from mailsink.store.postgres.writer import Writer
 from mailsink.store.postgres.writes import RAW_PIECE
 from mailsink.store.search import LARGEST_INTEGER, MailboxTerm, SearchQuery, page_bounds
@@ -38,8 +40,7 @@ from mailsink.store.sql_store import WritesByWriter
 from mailsink.store.tags import tag_sort_key
 
 POOL_APPLICATION_NAME = "mailsink"  # in pg_stat_activity
-DEFAULT_POOL_SIZE = 8  # connections for this node's reads and its writer
-CONNECT_TIMEOUT_SECONDS = 30.0
+POOL_FILLED_SECONDS = 30.0  # for the pool's connections, once the first one was made
 RECENT_WINDOW = 1000  # messages a text search walks before it asks the index (`_text_page`)
 
 _COUNTS = "SELECT COALESCE(sum(total), 0), COALESCE(sum(unread), 0) FROM mailbox_counts"
@@ -54,43 +55,45 @@ _SELECT_MESSAGES = """SELECT m.id, m.seq, m.size, m.read, m.tags, m.envelope, m.
     FROM messages m JOIN message_text t ON t.seq = m.seq"""
 
 
-def upgrade_database(conninfo: str) -> list[int]:
-    """Bring the database's schema up to this mailsink's; the versions it migrated to."""
-    where = shown_database(conninfo)
-    try:
-        with psycopg.connect(
-            conninfo, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)
-        ) as db:
-            return migrate(db, where)
-    except psycopg.Error as error:
-        raise RuntimeError(f"cannot open {where} as a mailsink database: {error}") from None
-
-
 class PostgresStore(WritesByWriter):
     _writes = writes  # the `Store` writes: `WritesByWriter`'s, with these functions
 
     def __init__(
-        self, conninfo: str, hub: ChangeHub, *, pool_size: int = DEFAULT_POOL_SIZE
+        self, conninfo: str, hub: ChangeHub, *, pool_size: int = DEFAULT_DATABASE_POOL_SIZE
     ) -> None:
+        """Open the database, migrated first; `pool_size` connections are held from then on
+        for reads and the writer (one more listens). `StoreUnavailable` when the database
+        cannot be opened, or not with that many connections."""
+        if pool_size < 1:
+            raise ValueError(f"expected a pool of 1 connection or more, got {pool_size}")
         self._where = shown_database(conninfo)
         upgrade_database(conninfo)
+        connect_to = with_connect_timeout(conninfo)
         self._node = secrets.token_hex(8)  # tells this node's notifications from the others'
         self._pool = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=max(pool_size, 2),
+            connect_to,
+            min_size=pool_size,
+            max_size=pool_size,
             kwargs={"autocommit": True, "application_name": POOL_APPLICATION_NAME},
-            # A connection is checked as it is taken: after a restart of PostgreSQL (or a cut
-            # connection) the next write and read get a live one, not an error.
-            check=ConnectionPool.check_connection,
+            check=self._check_taken,
             name=f"mailsink {self._where}",
             open=True,
         )
         try:
-            self._pool.wait(timeout=CONNECT_TIMEOUT_SECONDS)
-            self._listener = Listener(
-                conninfo, self._node, hub, self._messages_by_seq, self._tags_of
-            )
+            try:
+                self._pool.wait(timeout=POOL_FILLED_SECONDS)
+            except PoolTimeout:
+                raise StoreUnavailable(
+                    f"cannot open {pool_size} connections to {self._where} within"
+                    f" {POOL_FILLED_SECONDS:g} s (--database-pool-size {pool_size}, plus one"
+                    " per node for changes: is PostgreSQL's max_connections high enough?)"
+                ) from None
+            try:
+                self._listener = Listener(
+                    connect_to, self._node, hub, self._messages_by_seq, self._tags_of
+                )
+            except psycopg.Error as error:
+                raise unavailable(conninfo, error) from None
         except BaseException:
             self._pool.close()
             raise
@@ -115,16 +118,7 @@ class PostgresStore(WritesByWriter):
                 return None
             seq, size = found
             cursor = db.cursor(binary=True)  # bytea as bytes, not as hex text
-            pieces: list[bytes] = []
-            for start in range(0, max(size, 1), RAW_PIECE):
-                row = cursor.execute(
-                    "SELECT substring(data FROM %s FOR %s) FROM raw WHERE seq = %s",
-                    (start + 1, RAW_PIECE, seq),
-                ).fetchone()
-                if row is None:  # deleted meanwhile
-                    return None
-                pieces.append(row[0])
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            return _read_whole(size, lambda start: _raw_slice(cursor, seq, start))
 
     def search(
         self,
@@ -228,6 +222,18 @@ class PostgresStore(WritesByWriter):
         with self._pool.connection() as db:
             yield db
 
+    def _check_taken(self, db: psycopg.Connection) -> None:
+        """Check a connection as it is taken: after a restart of PostgreSQL (or cut
+        connections) the next write and read get a live one, not an error. When one is dead
+        the others most likely are too, so all are checked at once: the taker then waits for
+        a new connection, instead of trying the dead ones one by one, each after a longer
+        pause (psycopg_pool's backoff)."""
+        try:
+            ConnectionPool.check_connection(db)
+        except psycopg.Error:
+            self._pool.check()
+            raise
+
     def _notify(self, payload: str) -> None:
         with self._pool.connection(timeout=5) as db:
             db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
@@ -288,6 +294,35 @@ def _text_page(
     with db.transaction():
         db.execute("SET LOCAL enable_seqscan = off")
         return db.execute(sql, [*params, *page]).fetchall()
+
+
+def _raw_slice(cursor: psycopg.Cursor[Any], seq: int, start: int) -> bytes | None:
+    row = cursor.execute(
+        "SELECT substring(data FROM %s FOR %s) FROM raw WHERE seq = %s",
+        (start + 1, RAW_PIECE, seq),
+    ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def _read_whole(size: int, read_slice: Callable[[int], bytes | None]) -> bytes | None:
+    """The `size` bytes that `read_slice(start)` gives `RAW_PIECE` at a time, held once (and
+    a slice): each slice is written into one buffer of the final size, whose bytes CPython's
+    `BytesIO.getvalue()` hands over without a copy when they fill it exactly; joining the
+    slices would hold the message twice. None when a slice is gone (deleted meanwhile)."""
+    if size <= RAW_PIECE:
+        return read_slice(0)
+    buffer = io.BytesIO()
+    buffer.seek(size - 1)
+    buffer.write(b"\0")  # the whole size, allocated at once
+    buffer.seek(0)
+    for start in range(0, size, RAW_PIECE):
+        piece = read_slice(start)
+        if piece is None:
+            return None
+        buffer.write(piece)
+    if buffer.tell() != size:
+        raise RuntimeError(f"{buffer.tell()} bytes stored for a message of {size}")
+    return buffer.getvalue()
 
 
 def _stored(row: tuple[Any, ...]) -> StoredMessage:
