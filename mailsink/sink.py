@@ -266,19 +266,23 @@ class MailSink(MailView):
     field names, e.g. `MailSink(smtp_auth_required=True, smtp_tls_cert="auto")`; the POP3 and
     IMAP listeners take an address or True for a free port: `MailSink(pop3=True, imap=True)`.
     With `mailbox=NAME`, the sink's own view (`messages`, `wait_for`, `clear` …) is that
-    mailbox's.
+    mailbox's. The store is in memory, unless `database=` names a SQLite file or a
+    postgresql:// URL (`store="memory"` with a database is refused, as on the command line).
     """
 
     def __init__(
         self,
         *,
-        store: str = "memory",
+        store: str | None = None,
         http: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         mailbox: str | None = None,
         **options: Any,
     ) -> None:
-        self.config = _config_from(store, http, options)
+        has_database = options.get("database") is not None
+        if store == "memory" and has_database:
+            raise ValueError("store='memory' keeps nothing on disk: drop it, or drop database=")
+        self.config = _config_from(store or ("sqlite" if has_database else "memory"), http, options)
         self.timeout = timeout
         self.mailbox_name = None if mailbox is None else check_mailbox_name(mailbox)
         self._server: Server | None = None

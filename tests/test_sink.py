@@ -6,6 +6,7 @@ import asyncio
 import re
 import smtplib
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,17 @@ def test_wait_for_async_keeps_the_loop_running(sink: MailSink) -> None:
 def test_unknown_option_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="no_such_option"):
         MailSink(no_such_option=1)
+
+
+def test_a_database_keeps_mail_across_sinks(tmp_path: Path) -> None:
+    database = tmp_path / "mail.db"
+    with MailSink(database=database) as first:
+        send_over_smtp(first, message("kept"))
+        first.wait_for(1)
+    with MailSink(database=database) as second:
+        assert [m.subject for m in second.messages] == ["kept"]
+
+
+def test_a_memory_store_with_a_database_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="store='memory' keeps nothing on disk"):
+        MailSink(store="memory", database=tmp_path / "mail.db")

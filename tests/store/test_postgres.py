@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from mailsink import MailSink
 from mailsink.events import Change, ChangeHub, ChangeKind
 from mailsink.store.postgres import PostgresStore, upgrade_database
 from mailsink.store.postgres.notify import IDS_PER_NOTIFICATION, LISTENER_APPLICATION_NAME
@@ -18,6 +19,8 @@ from mailsink.store.postgres.schema import SCHEMA_VERSION
 from mailsink.store.postgres.store import POOL_APPLICATION_NAME
 from mailsink.store.postgres.writes import RAW_PIECE
 from mailsink.store.search import parse_search_query
+from tests.builders import send_over_smtp
+from tests.conftest import wait_until
 from tests.postgres_cluster import PostgresCluster
 
 from .conftest import ChangeLog, make_message
@@ -283,6 +286,20 @@ def test_a_large_message_is_read_into_memory_once(postgres_url: str) -> None:
         assert peak < 1.5 * len(raw), f"{peak / len(raw):.2f} times the message"
     finally:
         store.close()
+
+
+def test_a_large_message_over_smtp_is_copied_from_its_spool_file(postgres_url: str) -> None:
+    """SMTP writes a large message to the store's spool as it arrives; the store copies it to
+    the database from the file's mapping, and the file goes once the `250` is sent."""
+    raw = b"Subject: spooled\r\n\r\n" + (b"%05d line of a large message\r\n" % 1) * 40_000
+    with MailSink(database=postgres_url) as sink:
+        spool = sink.context.store.spool()
+        assert spool is not None
+        send_over_smtp(sink, raw)
+        [message] = sink.wait_for(1)
+        assert message.raw == raw
+        wait_until(lambda: list(spool.directory.iterdir()) == [])
+    assert not spool.directory.exists()  # removed when the store closes
 
 
 def test_nul_characters_are_kept_and_searched(postgres_url: str) -> None:

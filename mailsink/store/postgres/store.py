@@ -18,8 +18,10 @@ import contextlib
 import io
 import json
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -27,6 +29,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mailsink.config import DEFAULT_DATABASE_POOL_SIZE, shown_database
 from mailsink.events import ChangeHub
+from mailsink.message.spool import Spool
 from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage, StoreUnavailable
 from mailsink.store.codec import envelope_from_json, summary_from_json
 from mailsink.store.postgres import writes
@@ -98,9 +101,12 @@ class PostgresStore(WritesByWriter):
             self._pool.close()
             raise
         self._writer = Writer(self._pool, hub, self._node, f"mailsink-postgres-writer {self._node}")
+        self._spool = Spool(Path(tempfile.mkdtemp(prefix="mailsink-spool-")))
 
-    def spool(self) -> None:
-        return None  # the bytes go to the database from memory
+    def spool(self) -> Spool:
+        """A directory of its own in the system's temporary directory: a large message is
+        copied to the database from its mapping there, in pieces, never held whole in memory."""
+        return self._spool
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -209,6 +215,7 @@ class PostgresStore(WritesByWriter):
         self._listener.stop(self._notify)  # first: it reads through the pool
         self._writer.close(f"the message store {self._where} is closed")
         self._pool.close()
+        self._spool.clear()
 
     # -- machinery --------------------------------------------------------------------------
 
