@@ -5,13 +5,14 @@ outcome: stored, over the size limit, cut off mid-DATA, or a spool that cannot b
 
 from __future__ import annotations
 
+import resource
 import smtplib
 from pathlib import Path
 
 import pytest
 
 from mailsink.message.spool import SPOOL_ABOVE
-from tests.conftest import wait_until
+from tests.conftest import run_cli, wait_until
 
 from .harness import MakeSink, RunningSmtp
 from .test_data_reader import open_data, send_data
@@ -19,6 +20,7 @@ from .test_data_reader import open_data, send_data
 # Over the spool threshold, with periods to unstuff on both sides of it.
 BODY = b"".join(b"%07d .line\r\n..%d\r\n" % (n, n) for n in range(2 * SPOOL_ABOVE // 20))
 LARGE = b"Subject: large\r\n\r\n" + BODY
+SMALL = b"Subject: small\r\n\r\nfits\r\n"
 STORED = b"Subject: large\r\n\r\n" + BODY.replace(b"\r\n..", b"\r\n.")
 
 
@@ -113,7 +115,7 @@ def test_a_spool_that_cannot_be_written_gets_451_and_the_session_goes_on(
     assert client.command("MAIL FROM:<a@example.com>").startswith("250")
     assert client.command("RCPT TO:<b@example.com>").startswith("250")
     assert client.command("DATA").startswith("354")
-    assert client.command(b"Subject: small\r\n\r\nfits\r\n.").startswith("250")
+    assert client.command(SMALL + b".").startswith("250")
     blocker.unlink()
     assert client.command("MAIL FROM:<a@example.com>").startswith("250")
     assert client.command("RCPT TO:<b@example.com>").startswith("250")
@@ -122,8 +124,26 @@ def test_a_spool_that_cannot_be_written_gets_451_and_the_session_goes_on(
     assert client.reply().startswith("250")
     client.close()
     sqlite_sink.wait_for_messages(2)
-    assert sqlite_sink.raws() == [b"Subject: small\r\n\r\nfits\r\n", STORED]
+    assert sqlite_sink.raws() == [SMALL, STORED]
     assert sqlite_sink.wait_for_incident("could not be written to disk")
+
+
+def test_a_disk_that_fills_up_mid_data_gets_451_and_the_session_goes_on(tmp_path: Path) -> None:
+    """Every line dot-stuffed: the pieces are small, so the spool file's buffer holds bytes the
+    disk refused, which closing the file tries to write again (and fails to)."""
+    database = tmp_path / "mail.db"
+    with run_cli("--database", str(database), "--smtp", "127.0.0.1:0") as cli:
+        # The server's files stop growing here, as on a full disk (Python ignores SIGXFSZ).
+        limit = 4 * SPOOL_ABOVE
+        resource.prlimit(cli.process.pid, resource.RLIMIT_FSIZE, (limit, limit))
+        with smtplib.SMTP(*cli.smtp, timeout=30) as client:
+            client.ehlo()
+            client.mail("app@shop.test")
+            client.rcpt("user@example.test")
+            code, reply = client.data(b"Subject: dots\r\n\r\n" + b".a dotted line\r\n" * limit)
+            assert (code, b"could not be written to disk" in reply) == (451, True), reply
+            assert spooled_files(database) == []
+            assert client.sendmail("app@shop.test", ["user@example.test"], SMALL) == {}
 
 
 def test_the_memory_store_keeps_large_messages_in_memory(sink: RunningSmtp) -> None:
