@@ -78,6 +78,20 @@ def test_copies_in_several_mailboxes_share_one_file_and_outlive_each_other(
     wait_until(lambda: spooled_files(database) == [])
 
 
+def test_copies_in_several_mailboxes_count_once_in_the_size_on_disk(
+    make_sink: MakeSink, database: Path, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nrcpt = "*@*"\nmailbox = "{2}"\n')  # by domain
+    sink = make_sink(database=database, mailbox_rules=rules)
+    before = sink.store.size_on_disk()
+    message = STORED * 16  # a few MB: the database's own growth is small beside it
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+        client.sendmail("app@shop.test", ["x@a.test", "y@b.test", "z@c.test"], message)
+    sink.wait_for_messages(3)
+    assert sink.store.size_on_disk() - before < 1.5 * len(message)
+
+
 def test_a_client_cut_off_mid_data_leaves_nothing_in_the_spool(
     sqlite_sink: RunningSmtp, database: Path
 ) -> None:

@@ -78,9 +78,22 @@ class RawFiles:
                 os.close(descriptor)
 
     def size(self) -> int:
-        if not self.directory.is_dir():
+        """Bytes the files occupy: each file once, since the copies of a message filed in
+        several mailboxes are links to one (`spool.py`). The spool's directory is not a
+        message; a file removed while they are counted (a delete, a prune) is left out."""
+        sizes: dict[int, int] = {}  # by inode
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
             return 0
-        return sum(entry.stat().st_size for entry in os.scandir(self.directory))
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False):
+                    info = entry.stat(follow_symlinks=False)
+                    sizes[info.st_ino] = info.st_size
+            except FileNotFoundError:
+                continue
+        return sum(sizes.values())
 
 
 class WriterConnection(sqlite3.Connection):
