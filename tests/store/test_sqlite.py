@@ -115,6 +115,25 @@ def test_what_a_killed_process_left_in_the_spool_is_removed_when_the_store_opens
         store.close()
 
 
+def test_a_store_opened_beside_another_leaves_the_files_in_its_care(tmp_path: Path) -> None:
+    """`mailsink dump` or `ingest` on the database of a running server: what no row names yet
+    is a file the server is about to commit, or a message it is receiving, not a leftover."""
+    path = tmp_path / "mail.db"
+    server = SqliteStore(path, ChangeHub())
+    files = path.with_name("mail.db.raw")
+    uncommitted, receiving = files / "999", files / "incoming" / "incoming-0123456789abcdef"
+    receiving.parent.mkdir(parents=True)
+    uncommitted.write_bytes(b"linked, its row not yet committed")
+    receiving.write_bytes(b"half a message")
+    try:
+        SqliteStore(path, ChangeHub()).close()
+        assert [uncommitted.exists(), receiving.exists()] == [True, True]
+    finally:
+        server.close()
+    SqliteStore(path, ChangeHub()).close()  # alone: they are leftovers now
+    assert [uncommitted.exists(), receiving.exists()] == [False, False]
+
+
 def test_a_batch_that_fails_leaves_no_file_behind(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
     store = SqliteStore(path, ChangeHub())
