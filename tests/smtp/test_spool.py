@@ -1,20 +1,27 @@
 """Large messages written to the SQLite store's spool as DATA arrives (`mailsink.message.spool`):
 bytes exact, the file linked (not written again) under the message's Seq, one inode for the
 copies of a message filed in several mailboxes, and nothing left in the spool whatever the
-outcome: stored, over the size limit, cut off mid-DATA, or a spool that cannot be written."""
+outcome: stored, over the size limit, cut off mid-DATA, a spool that cannot be written or a
+disk that fills up, or a killed server (the next start empties it, and every acknowledged
+message is there)."""
 
 from __future__ import annotations
 
+import itertools
 import resource
+import signal
 import smtplib
+import threading
 from pathlib import Path
 
 import pytest
 
+from mailsink.events import ChangeHub
 from mailsink.message.spool import SPOOL_ABOVE
+from mailsink.store.sqlite import SqliteStore
 from tests.conftest import run_cli, wait_until
 
-from .harness import MakeSink, RunningSmtp
+from .harness import MakeSink, RawClient, RunningSmtp
 from .test_data_reader import open_data, send_data
 
 # Over the spool threshold, with periods to unstuff on both sides of it.
@@ -158,6 +165,54 @@ def test_a_disk_that_fills_up_mid_data_gets_451_and_the_session_goes_on(tmp_path
             assert (code, b"could not be written to disk" in reply) == (451, True), reply
             assert spooled_files(database) == []
             assert client.sendmail("app@shop.test", ["user@example.test"], SMALL) == {}
+
+
+def send_until_cut_off(address: tuple[str, int], acknowledged: dict[str, bytes]) -> None:
+    """Large messages one after the other, each recorded under its ID once it has its `250`."""
+    try:
+        with smtplib.SMTP(*address, timeout=30) as client:
+            client.ehlo()
+            for n in itertools.count():
+                message = b"X-Number: %d\r\n" % n + STORED
+                client.mail("app@shop.test")
+                client.rcpt("user@example.test")
+                code, reply = client.data(message)
+                assert code == 250, reply
+                acknowledged[reply.split()[-1].decode()] = message
+    except (smtplib.SMTPServerDisconnected, ConnectionError):
+        return  # the server was killed
+
+
+def test_no_acknowledged_large_message_is_lost_when_the_server_is_killed(database: Path) -> None:
+    """`kill -9` while clients send large messages and one is mid-DATA: after a restart every
+    message that had its `250` is there byte for byte, and the spool is empty."""
+    acknowledged: dict[str, bytes] = {}
+    with run_cli("--database", str(database), "--smtp", "127.0.0.1:0") as cli:
+        senders = [
+            threading.Thread(target=send_until_cut_off, args=(cli.smtp, acknowledged))
+            for _ in range(2)
+        ]
+        for sender in senders:
+            sender.start()
+        wait_until(lambda: len(acknowledged) >= 20)
+        with RawClient(*cli.smtp) as cut_off:
+            cut_off.reply()
+            cut_off.command("EHLO client.example")
+            cut_off.command("MAIL FROM:<a@example.com>")
+            cut_off.command("RCPT TO:<b@example.com>")
+            assert cut_off.command("DATA").startswith("354")
+            cut_off.send(LARGE)  # past the threshold, no end: in the spool when killed
+            wait_until(lambda: len(spooled_files(database)) >= 1)
+            cli.stop(signal.SIGKILL)
+        for sender in senders:
+            sender.join()
+    assert spooled_files(database) != []
+    store = SqliteStore(database, ChangeHub())
+    try:
+        assert spooled_files(database) == []
+        assert {i: store.raw(i) for i in acknowledged} == acknowledged
+    finally:
+        store.close()
 
 
 def test_the_memory_store_keeps_large_messages_in_memory(sink: RunningSmtp) -> None:
