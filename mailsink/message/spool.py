@@ -66,8 +66,11 @@ class SpoolFile:
         return self._mapped
 
     def release(self) -> None:
-        """Unmap, close and remove the file (a store that adopted it holds its own link)."""
-        self._file.close()
+        """Unmap, close and remove the file (a store that adopted it holds its own link).
+        Never raises for a file that could not be written: closing it writes out its buffer,
+        which a full disk refuses again; the file is closed anyway, and removed."""
+        with contextlib.suppress(OSError):
+            self._file.close()
         if self._mapped is not None:
             # A session cancelled mid-store (the server stopping) may release while a worker
             # thread still reads the mapping: then it is unmapped when that reader lets go.

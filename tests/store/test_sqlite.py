@@ -3,6 +3,7 @@ close that drains pending writes."""
 
 from __future__ import annotations
 
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mailsink.events import Change, ChangeHub
@@ -20,7 +22,7 @@ from mailsink.store.sqlite import SqliteStore
 from mailsink.store.sqlite.raw_files import RAW_IN_FILE_ABOVE
 from mailsink.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 from mailsink.store.sqlite.store import CHECKPOINT_AFTER_BYTES
-from tests.conftest import wait_until
+from tests.conftest import run_cli, wait_until
 
 from .conftest import make_message
 
@@ -113,6 +115,25 @@ def test_what_a_killed_process_left_in_the_spool_is_removed_when_the_store_opens
         store.close()
 
 
+def test_a_store_opened_beside_another_leaves_the_files_in_its_care(tmp_path: Path) -> None:
+    """`mailsink dump` or `ingest` on the database of a running server: what no row names yet
+    is a file the server is about to commit, or a message it is receiving, not a leftover."""
+    path = tmp_path / "mail.db"
+    server = SqliteStore(path, ChangeHub())
+    files = path.with_name("mail.db.raw")
+    uncommitted, receiving = files / "999", files / "incoming" / "incoming-0123456789abcdef"
+    receiving.parent.mkdir(parents=True)
+    uncommitted.write_bytes(b"linked, its row not yet committed")
+    receiving.write_bytes(b"half a message")
+    try:
+        SqliteStore(path, ChangeHub()).close()
+        assert [uncommitted.exists(), receiving.exists()] == [True, True]
+    finally:
+        server.close()
+    SqliteStore(path, ChangeHub()).close()  # alone: they are leftovers now
+    assert [uncommitted.exists(), receiving.exists()] == [False, False]
+
+
 def test_a_batch_that_fails_leaves_no_file_behind(tmp_path: Path) -> None:
     path = tmp_path / "mail.db"
     store = SqliteStore(path, ChangeHub())
@@ -125,6 +146,24 @@ def test_a_batch_that_fails_leaves_no_file_behind(tmp_path: Path) -> None:
         assert store.count().total == 1
     finally:
         store.close()
+
+
+def test_a_file_the_disk_could_not_hold_goes_with_its_transaction(tmp_path: Path) -> None:
+    """A disk that fills up while a large message's file is written: the message is not
+    stored, and the part of its file that was written does not stay to fill it further."""
+    path = tmp_path / "mail.db"
+    with run_cli(
+        "--database", str(path), "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0"
+    ) as cli:
+        # The server's files stop growing here, as on a full disk (Python ignores SIGXFSZ).
+        limit = 2 * RAW_IN_FILE_ABOVE
+        resource.prlimit(cli.process.pid, resource.RLIMIT_FSIZE, (limit, limit))
+        message = {"From": {"Email": "a@shop.test"}, "To": [{"Email": "b@example.test"}]}
+        sent = httpx.post(cli.url + "api/v1/send", json={**message, "Text": "x" * 2 * limit})
+        assert sent.is_server_error  # not stored
+        assert sorted(path.with_name("mail.db.raw").iterdir()) == []
+        sent = httpx.post(cli.url + "api/v1/send", json={**message, "Text": "fits"})
+        assert sent.status_code == 200
 
 
 def test_the_checkpoint_copies_the_wal_into_the_file(tmp_path: Path) -> None:

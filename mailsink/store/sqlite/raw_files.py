@@ -10,12 +10,14 @@ says.
 
 Files are written before the commit that records them and removed after the commit that
 forgets them, so a failed transaction or a killed process leaves at most files that no row
-names, and opening the store removes those. The checkpoint syncs the files written since the
-last one before it syncs the database, so a row that reached the disk names a file that did.
+names, and opening the store removes those, when no other process has it open (`open`). The
+checkpoint syncs the files written since the last one before it syncs the database, so a row
+that reached the disk names a file that did.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -31,6 +33,29 @@ class RawFiles:
         self.directory = database.with_name(database.name + ".raw")
         # Messages being received, linked into `directory` once stored (`spool.py`).
         self.spool = Spool(self.directory / "incoming")
+        self._lock: int | None = None  # the directory, locked while the store is open
+
+    def open(self, kept: Iterable[int]) -> None:
+        """Remove what a killed process or a failed transaction left (files of Seqs not in
+        `kept`, the spool), unless another process has the store open: `mailsink dump` or
+        `ingest` beside a running server would remove a file it is about to commit (an
+        acknowledged message lost) or a message it is receiving. The directory is locked
+        shared until `close`, exclusively to clean it."""
+        self.directory.mkdir(exist_ok=True)
+        self._lock = os.open(self.directory, os.O_RDONLY)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._lock, fcntl.LOCK_SH)
+            return
+        self._remove_orphans(kept)
+        self.spool.clear()
+        fcntl.flock(self._lock, fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def path(self, seq: int) -> Path:
         return self.directory / str(seq)
@@ -56,10 +81,8 @@ class RawFiles:
         for seq in seqs:
             self.path(seq).unlink(missing_ok=True)
 
-    def remove_orphans(self, kept: Iterable[int]) -> None:
+    def _remove_orphans(self, kept: Iterable[int]) -> None:
         """Remove the files of Seqs not in `kept` (left by a transaction that never committed)."""
-        if not self.directory.is_dir():
-            return
         wanted = {str(seq) for seq in kept}
         for entry in os.scandir(self.directory):
             if entry.name.isascii() and entry.name.isdigit() and entry.name not in wanted:
@@ -78,9 +101,22 @@ class RawFiles:
                 os.close(descriptor)
 
     def size(self) -> int:
-        if not self.directory.is_dir():
+        """Bytes the files occupy: each file once, since the copies of a message filed in
+        several mailboxes are links to one (`spool.py`). The spool's directory is not a
+        message; a file removed while they are counted (a delete, a prune) is left out."""
+        sizes: dict[int, int] = {}  # by inode
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
             return 0
-        return sum(entry.stat().st_size for entry in os.scandir(self.directory))
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False):
+                    info = entry.stat(follow_symlinks=False)
+                    sizes[info.st_ino] = info.st_size
+            except FileNotFoundError:
+                continue
+        return sum(sizes.values())
 
 
 class WriterConnection(sqlite3.Connection):

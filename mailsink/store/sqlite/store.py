@@ -84,17 +84,18 @@ class SqliteStore(WritesByWriter):
             # `checkpointer.RESTART_WAL_ABOVE` and more under a steady load).
             self._writer_db.execute(f"PRAGMA journal_size_limit = {CHECKPOINT_AFTER_BYTES}")
             migrate(self._writer_db, str(self._path))
-            self._raw_files.remove_orphans(
+            self._raw_files.open(
                 seq for (seq,) in self._writer_db.execute("SELECT seq FROM raw WHERE in_file")
             )
-            self._raw_files.spool.clear()
         except sqlite3.DatabaseError as error:
             self._writer_db.close()
+            self._raw_files.close()
             raise RuntimeError(
                 f"cannot open {self._path} as a mailsink database: {error}"
             ) from None
         except BaseException:
             self._writer_db.close()
+            self._raw_files.close()
             raise
         writing = threading.Lock()  # held while the writer connection is in use
         self._checkpointer = Checkpointer(
@@ -209,6 +210,7 @@ class SqliteStore(WritesByWriter):
             idle, self._idle_readers = self._idle_readers, []
         for db in idle:
             db.close()
+        self._raw_files.close()
 
     # -- machinery --------------------------------------------------------------------------
 

@@ -107,8 +107,8 @@ def _insert_raw(db: WriterConnection, seq: int, message: NewMessage) -> None:
     if len(raw) <= RAW_IN_FILE_ABOVE and message.spooled is None:
         db.execute("INSERT INTO raw (seq, data) VALUES (?, ?)", (seq, raw))
         return
+    db.files_written.append(seq)  # first: a write that fails (a full disk) leaves part of it
     db.raw_files.write(seq, raw, message.spooled)
-    db.files_written.append(seq)
     db.execute("INSERT INTO raw (seq, data, in_file) VALUES (?, x'', 1)", (seq,))
 
 
