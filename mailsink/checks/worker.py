@@ -64,22 +64,22 @@ class CheckWorker:
         """The check's result, or the exception it raised, raised here."""
         request = pickle.dumps((check, raw, envelope, settings, follow))
         async with self._turn:
-            process = await self._started()
-            assert process.stdin is not None
-            assert process.stdout is not None
-            try:
-                process.stdin.write(_LENGTH.pack(len(request)) + request)
-                await process.stdin.drain()
-                (length,) = _LENGTH.unpack(await process.stdout.readexactly(_LENGTH.size))
-                ok, value = pickle.loads(await process.stdout.readexactly(length))
-            except (ConnectionError, asyncio.IncompleteReadError) as error:
-                await self._stop()
-                raise CheckWorkerError(
-                    f"the check worker ended while running the {check} check"
-                ) from error
-            except asyncio.CancelledError:  # its answer would be read as the next one's
-                self._abandon()
-                raise
+            # Twice at most: a worker that died since the last check (killed, out of memory)
+            # may not be known as dead yet when this request is written to it.
+            for attempt in (1, 2):
+                process = await self._started()
+                try:
+                    ok, value = await _exchange(process, request)
+                    break
+                except (ConnectionError, asyncio.IncompleteReadError) as error:
+                    await self._stop()
+                    if attempt == 2:
+                        raise CheckWorkerError(
+                            f"the check worker ended while running the {check} check"
+                        ) from error
+                except asyncio.CancelledError:  # its answer would be read as the next one's
+                    self._abandon()
+                    raise
         if not ok:
             raise value
         return value
@@ -116,6 +116,18 @@ class CheckWorker:
     async def close(self) -> None:
         async with self._turn:
             await self._stop()
+
+
+async def _exchange(process: asyncio.subprocess.Process, request: bytes) -> tuple[bool, Any]:
+    """Send one pickled request, framed by its length, and read the answer framed the same
+    way: (True, the result) or (False, the exception the check raised)."""
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(_LENGTH.pack(len(request)) + request)
+    await process.stdin.drain()
+    (length,) = _LENGTH.unpack(await process.stdout.readexactly(_LENGTH.size))
+    answer: tuple[bool, Any] = pickle.loads(await process.stdout.readexactly(length))
+    return answer
 
 
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
