@@ -78,7 +78,8 @@ def open_postgres_store(url: str, hub: ChangeHub, pool_size: int) -> Store:
         from mailsink.store.postgres import PostgresStore
     except ModuleNotFoundError as error:
         raise StoreUnavailable(
-            f"--database postgresql://… needs psycopg ({error}): pip install 'mailsink[postgres]'"
+            f"--database postgresql://… needs psycopg ({error}): install the postgres extra"
+            " (pip install '.[postgres]' in mailsink's folder)"
         ) from None
     return PostgresStore(url, hub, pool_size=pool_size)
 

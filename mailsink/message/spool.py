@@ -17,10 +17,12 @@ A mapped message supports what the message model reads on the ingest path (`len`
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import mmap
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,6 +46,41 @@ class Spool:
     def clear(self) -> None:
         """Remove what a killed process left (no message is being received while it runs)."""
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class PrivateSpool(Spool):
+    """A spool in a new directory of the system's temporary directory, for a store that keeps
+    no files of its own (PostgreSQL). It is locked while in use, so that the next one made
+    removes those a killed process left (their lock went with it)."""
+
+    PREFIX = "mailsink-spool-"
+
+    def __init__(self) -> None:
+        parent = Path(tempfile.gettempdir())
+        for left in parent.glob(f"{self.PREFIX}*"):
+            _remove_if_unlocked(left)
+        super().__init__(Path(tempfile.mkdtemp(prefix=self.PREFIX, dir=parent)))
+        self._lock = os.open(self.directory, os.O_RDONLY)
+        fcntl.flock(self._lock, fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        self.clear()
+        os.close(self._lock)
+
+
+def _remove_if_unlocked(directory: Path) -> None:
+    try:
+        lock = os.open(directory, os.O_RDONLY)
+    except OSError:  # gone, or not ours to open
+        return
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # in use by a running store
+        return
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
+    finally:
+        os.close(lock)
 
 
 class SpoolFile:

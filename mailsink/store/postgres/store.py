@@ -18,10 +18,8 @@ import contextlib
 import io
 import json
 import secrets
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -29,7 +27,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mailsink.config import DEFAULT_DATABASE_POOL_SIZE, shown_database
 from mailsink.events import ChangeHub
-from mailsink.message.spool import Spool
+from mailsink.message.spool import PrivateSpool, Spool
 from mailsink.store.base import MailboxCounts, MailboxStatus, StoredMessage, StoreUnavailable
 from mailsink.store.codec import envelope_from_json, summary_from_json
 from mailsink.store.postgres import writes
@@ -101,7 +99,7 @@ class PostgresStore(WritesByWriter):
             self._pool.close()
             raise
         self._writer = Writer(self._pool, hub, self._node, f"mailsink-postgres-writer {self._node}")
-        self._spool = Spool(Path(tempfile.mkdtemp(prefix="mailsink-spool-")))
+        self._spool = PrivateSpool()
 
     def spool(self) -> Spool:
         """A directory of its own in the system's temporary directory: a large message is
@@ -215,7 +213,7 @@ class PostgresStore(WritesByWriter):
         self._listener.stop(self._notify)  # first: it reads through the pool
         self._writer.close(f"the message store {self._where} is closed")
         self._pool.close()
-        self._spool.clear()
+        self._spool.close()
 
     # -- machinery --------------------------------------------------------------------------
 
