@@ -32,6 +32,19 @@ def mailsink_command(
     )
 
 
+def assert_unreachable_postgres_exits_69(command: str, refusing_addr: str, *args: str) -> None:
+    """`mailsink COMMAND --database URL ARGS` on a database nothing answers for exits 69 with
+    one line naming the URL without its password."""
+    url = f"postgresql://mail:s3cret@{refusing_addr}/mail"
+    result = mailsink_command(command, "--database", url, *args)
+    assert result.returncode == os.EX_UNAVAILABLE
+    (line,) = result.stderr.decode().strip().splitlines()
+    assert line.startswith(
+        f"mailsink {command}: cannot open postgresql://mail@{refusing_addr}/mail"
+    )
+    assert "s3cret" not in line
+
+
 def smtp_addr(sink: MailSink) -> str:
     return f"{sink.host}:{sink.port}"
 

@@ -12,7 +12,12 @@ import httpx
 import pytest
 
 from mailsink import MailSink
-from tests.commands.conftest import mailsink_command, smtp_addr, stored_messages
+from tests.commands.conftest import (
+    assert_unreachable_postgres_exits_69,
+    mailsink_command,
+    smtp_addr,
+    stored_messages,
+)
 
 EML = (
     b"From: Alice <alice@example.com>\n"
@@ -158,12 +163,7 @@ def test_a_sink_that_refuses_the_mailbox_login_stops_the_import(
 def test_an_unreachable_postgresql_database_exits_69(tmp_path: Path, refusing_addr: str) -> None:
     eml = tmp_path / "x.eml"
     eml.write_bytes(EML)
-    url = f"postgresql://mail:s3cret@{refusing_addr}/mail"
-    result = mailsink_command("ingest", "--database", url, str(eml))
-    assert result.returncode == os.EX_UNAVAILABLE
-    (line,) = result.stderr.decode().strip().splitlines()
-    assert line.startswith(f"mailsink ingest: cannot open postgresql://mail@{refusing_addr}/mail")
-    assert "s3cret" not in line
+    assert_unreachable_postgres_exits_69("ingest", refusing_addr, str(eml))
 
 
 @pytest.mark.parametrize(
