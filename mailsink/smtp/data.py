@@ -8,9 +8,8 @@ chunks are kept as they came (no copy) and joined once at the end, or, once a me
 than its `Spool`'s threshold, written to a file as they come (`mailsink.message.spool`).
 Passing through the StreamReader cost a copy into its buffer, a copy out of it, a copy into the
 message buffer and a second search for the stuffed periods: several times as long per megabyte.
-Nothing past
-the end marker is taken: the collector returns those bytes, and the session feeds them to its
-StreamReader, so pipelined commands after the final dot are read as commands.
+Nothing past the end marker is taken: the collector returns those bytes, and the session feeds
+them to its StreamReader, so pipelined commands after the final dot are read as commands.
 
 The end marker is only ever `<CR><LF>.<CR><LF>`, where the first `<CR><LF>` may be the one that
 ended the DATA command (an empty message is just `.<CR><LF>`). Look-alikes used for SMTP
