@@ -59,9 +59,14 @@ class PrivateSpool(Spool):
         parent = Path(tempfile.gettempdir())
         for left in parent.glob(f"{self.PREFIX}*"):
             _remove_if_unlocked(left)
-        super().__init__(Path(tempfile.mkdtemp(prefix=self.PREFIX, dir=parent)))
-        self._lock = os.open(self.directory, os.O_RDONLY)
+        # Made under a name the sweep above does not match, locked, then renamed: a node
+        # starting beside this one never sees it unlocked (and would remove it).
+        making = Path(tempfile.mkdtemp(prefix=f".{self.PREFIX}", dir=parent))
+        self._lock = os.open(making, os.O_RDONLY)
         fcntl.flock(self._lock, fcntl.LOCK_SH)
+        directory = parent / making.name.removeprefix(".")
+        making.rename(directory)
+        super().__init__(directory)
 
     def close(self) -> None:
         self.clear()
