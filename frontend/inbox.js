@@ -32,7 +32,7 @@ export class Inbox {
       journal,
       visibleRange: () => this.grid.visibleRange(this.rows),
       accepted: () => {
-        this.rows.evictFar(this.grid.topRow());
+        this.rows.evictFar(() => this.grid.topRow());
         this.onChange();
       },
       refreshed: () => this.selection.dropStaleChecks(this.rows),

@@ -167,10 +167,11 @@ export class LoadedRows {
     this.version += 1;
   }
 
-  /** Keep the cache bounded: forget the rows far from row `topRow`, the first in view. */
+  /** Keep the cache bounded: forget the rows far from the view, whose first row `topRow()`
+   * gives (asked only when rows must go: it reads the page's layout). */
   evictFar(topRow) {
     if (this.byKey.size <= MAX_CACHED_ROWS) return;
-    const centre = this.total - 1 - topRow;
+    const centre = this.total - 1 - topRow();
     for (const key of this.byKey.keys()) {
       if (Math.abs(key - centre) > MAX_CACHED_ROWS / 3) this.byKey.delete(key);
     }
