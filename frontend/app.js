@@ -12,6 +12,7 @@ import { bindKeys } from "./keyboard.js";
 import { MailboxSwitcher } from "./mailboxes.js";
 import { MessageView } from "./message.js";
 import { navigate, parseRoute, routeHash } from "./router.js";
+import { renderTagBar } from "./tags.js";
 import { initTheme } from "./theme.js";
 
 const SEARCH_DELAY_MS = 250;
@@ -35,7 +36,7 @@ const view = new MessageView($("message-pane"), $("message-placeholder"), {
   release: (message) => release(message),
   copyLink: (id) => copyLink(id),
   notify: toast,
-  readChanged: (id, read) => inbox.messageUpdated({ ID: id, Read: read }),
+  readChanged: (id, read) => inbox.live.messageUpdated({ ID: id, Read: read }),
   relayEnabled: () => Boolean(settings.relay?.Enabled),
 });
 
@@ -57,7 +58,7 @@ function apply(next) {
   route = next;
   const search = $("search-input");
   if (document.activeElement !== search) search.value = route.query;
-  inbox.openId = route.messageId;
+  inbox.selection.openId = route.messageId;
   inbox.show(route.query, route.mailbox);
   switcher.show(route.mailbox);
   $("layout").classList.toggle("reading", Boolean(route.messageId));
@@ -92,19 +93,19 @@ $("search-form").addEventListener("submit", (event) => {
 // ---- chrome: counts, title, toolbar, tags ---------------------------------------------
 
 function updateChrome() {
-  $("list-count").textContent = inbox.countText();
-  showUnread(inbox.mailboxUnread, settings.label); // of the mailbox shown, or of all
-  const checked = inbox.checked.size;
+  $("list-count").textContent = inbox.rows.countText();
+  showUnread(inbox.rows.mailboxUnread, settings.label); // of the mailbox shown, or of all
+  const checked = inbox.selection.checked.size;
   $("selection-actions").hidden = checked === 0;
   $("all-actions").hidden = checked > 0;
   $("all-delete").hidden = settings.hideDeleteAll;
   $("all-delete").textContent = route.query ? "Delete results" : "Delete all";
   $("all-read").textContent = route.query ? "Mark results read" : "Mark all read";
-  $("all-delete").disabled = inbox.total === 0;
+  $("all-delete").disabled = inbox.rows.total === 0;
   const selectAll = $("select-all");
   selectAll.checked = checked > 0 && checked >= inbox.rows.size;
   selectAll.indeterminate = checked > 0 && checked < inbox.rows.size;
-  inbox.renderTags($("tag-bar"), (tag) => go({ query: `tag:"${tag}"` }));
+  renderTagBar($("tag-bar"), inbox.rows.tags, (tag) => go({ query: `tag:"${tag}"` }));
 }
 
 $("select-all").addEventListener("change", (event) => inbox.checkAllLoaded(event.target.checked));
@@ -121,8 +122,8 @@ async function run(action, failure) {
 }
 
 async function removeOne(id) {
-  const index = inbox.indexOf(id);
-  const neighbour = index < 0 ? null : inbox.rowAt(index + 1) || inbox.rowAt(index - 1);
+  const index = inbox.rows.indexOf(id);
+  const neighbour = index < 0 ? null : inbox.rows.at(index + 1) || inbox.rows.at(index - 1);
   await run(() => api.remove([id]), "Could not delete");
   if (route.messageId === id) {
     go({ messageId: neighbour?.ID ?? null, query: route.query }, { replace: true });
@@ -130,7 +131,7 @@ async function removeOne(id) {
 }
 
 async function removeChecked() {
-  const ids = [...inbox.checked];
+  const ids = [...inbox.selection.checked];
   if (ids.length === 0) return;
   if (
     ids.length > 1 &&
@@ -147,19 +148,19 @@ async function removeAll() {
   const { query, mailbox } = route;
   const where = mailbox ? ` in mailbox “${mailbox}”` : "";
   const text = query
-    ? `Delete all ${plural(inbox.total, "message")}${where} matching “${query}”?`
-    : `Delete all ${plural(inbox.total, "message")}${where}? This cannot be undone.`;
+    ? `Delete all ${plural(inbox.rows.total, "message")}${where} matching “${query}”?`
+    : `Delete all ${plural(inbox.rows.total, "message")}${where}? This cannot be undone.`;
   if (!(await confirmAction(query ? "Delete results" : "Delete all messages", text, "Delete"))) return;
   await run(
     () => (query ? api.removeSearch(query, mailbox) : api.removeAll(mailbox)),
     "Could not delete",
   );
-  inbox.scheduleRefresh();
+  inbox.pages.scheduleRefresh();
   if (route.messageId) go({ query }, { replace: true });
 }
 
 async function markChecked(read) {
-  const ids = [...inbox.checked];
+  const ids = [...inbox.selection.checked];
   await run(() => api.setRead(ids, read), "Could not change read state");
   inbox.checkAllLoaded(false);
 }
@@ -170,7 +171,7 @@ async function markAllRead() {
     () => (query ? api.setReadSearch(query, true, mailbox) : api.setReadAll(true, mailbox)),
     "Could not mark read",
   );
-  inbox.scheduleRefresh(); // a bulk change is announced by `stats` only
+  inbox.pages.scheduleRefresh(); // a bulk change is announced by `stats` only
 }
 
 function release(message) {
@@ -207,23 +208,24 @@ async function moveSelection(delta, open) {
 }
 
 function selectedSummary() {
-  return inbox.selectedId ? inbox.summary(inbox.selectedId) : null;
+  return inbox.selection.selectedId ? inbox.rows.summary(inbox.selection.selectedId) : null;
 }
 
 bindKeys({
   next: () => moveSelection(1, false),
   previous: () => moveSelection(-1, false),
-  open: () => inbox.selectedId && go({ messageId: inbox.selectedId, query: route.query }),
+  open: () =>
+    inbox.selection.selectedId && go({ messageId: inbox.selection.selectedId, query: route.query }),
   back: () => route.messageId && go({ query: route.query }),
-  toggleCheck: () => inbox.selectedId && inbox.toggleChecked(inbox.selectedId),
+  toggleCheck: () => inbox.selection.selectedId && inbox.toggleChecked(inbox.selection.selectedId),
   toggleRead: () => {
     const summary = selectedSummary();
     if (summary) run(() => api.setRead([summary.ID], !summary.Read), "Could not change read state");
   },
   remove: () => {
-    if (inbox.checked.size > 0) removeChecked();
+    if (inbox.selection.checked.size > 0) removeChecked();
     else if (route.messageId) removeOne(route.messageId);
-    else if (inbox.selectedId) removeOne(inbox.selectedId);
+    else if (inbox.selection.selectedId) removeOne(inbox.selection.selectedId);
   },
   search: () => $("search-input").focus(),
   leaveSearch: () => $("message-grid").focus(),
@@ -236,25 +238,25 @@ connectEvents(
   (type, data) => {
     switch (type) {
       case "new":
-        inbox.messageAdded(data);
+        inbox.live.messageAdded(data);
         break;
       case "update":
-        inbox.messageUpdated(data);
+        inbox.live.messageUpdated(data);
         view.updated(data);
         break;
       case "delete":
-        inbox.messageDeleted(data.ID);
+        inbox.live.messageDeleted(data.ID);
         view.deleted(data.ID);
         break;
       case "truncate":
-        inbox.truncated();
+        inbox.live.truncated();
         if (view.currentId) view.deleted(view.currentId);
         break;
       case "prune":
-        inbox.scheduleRefresh();
+        inbox.pages.scheduleRefresh();
         break;
       case "stats": // counts changed: of every mailbox, so the switcher asks for its own
-        if (!route.mailbox) inbox.allUnreadChanged(data.Unread);
+        if (!route.mailbox) inbox.live.allUnreadChanged(data.Unread);
         switcher.refresh();
         updateChrome();
         break;
@@ -272,7 +274,7 @@ connectEvents(
     // Frames sent before the socket opened are lost, the first time too: the first page may
     // have been answered before the socket was up, so every opening reloads what is shown.
     if (state === "open") {
-      inbox.scheduleRefresh();
+      inbox.pages.scheduleRefresh();
       switcher.refresh();
     }
   },
