@@ -31,7 +31,8 @@ export class Inbox {
       rows: this.rows,
       journal,
       visibleRange: () => this.grid.visibleRange(this.rows),
-      accepted: () => {
+      accepted: (addedAbove) => {
+        if (addedAbove > 0) this.grid.rowsAddedAbove(addedAbove, this.rows.total);
         this.rows.evictFar(() => this.grid.topRow());
         this.onChange();
       },

@@ -16,7 +16,7 @@ const RETRY_DELAY_MS = 2000;
 
 export class PageLoader {
   /**
-   * `visibleRange()`: the rows in view, {first, last}; `accepted()`: an answer was taken into
+   * `visibleRange()`: the rows in view, {first, last}; `accepted(addedAbove)`: an answer was taken into
    * `rows`; `refreshed()`: the visible rows were all fetched again; `render()`: draw the list
    * (which asks for the pages still missing).
    */
@@ -68,13 +68,16 @@ export class PageLoader {
     return api.list(query, page * PAGE_SIZE, PAGE_SIZE, undefined, mailbox);
   }
 
-  /** Take an answer whose first row is row `start`, and replay the frames received after `mark`. */
+  /** Take an answer whose first row is row `start`, and replay the frames received after `mark`.
+   * `accepted` hears how many rows the answer put above those loaded: mail that arrived
+   * without its frame (the WebSocket not open yet, or a refresh that came first). */
   accept(result, start, mark) {
+    const before = this.rows.loaded ? this.rows.total : null;
     const counting = this.rows.take(result, start);
     const frames = this.journal.since(mark);
     if (frames === null) this.scheduleRefresh(); // too much happened meanwhile: ask again
     else this.rows.replay(frames, counting);
-    this.accepted();
+    this.accepted(before === null ? 0 : Math.max(0, this.rows.total - before));
   }
 
   /** Refetch the visible rows (keeping the old ones on screen until the answer arrives). */

@@ -269,6 +269,27 @@ def test_a_large_mailbox_renders_only_visible_rows(ui: Ui, sink: MailSink) -> No
     expect(ui.row("Bulk 399")).to_have_attribute("aria-rowindex", "2")
 
 
+def test_search_results_that_grow_keep_the_rows_in_view(ui: Ui, sink: MailSink) -> None:
+    """A search's new matches come in through a list answer, not a frame (the page asks again
+    when mail arrives): the rows the user scrolled to must stay in view all the same."""
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+        for n in range(200):
+            raw = simple_message(f"Bulk {n:03d}", text=f"message {n}").as_bytes()
+            client.sendmail("app@example.com", ["user@example.com"], raw)
+    page = ui.open()
+    page.get_by_role("searchbox", name="Search messages").fill("bulk")
+    page.keyboard.press("Enter")
+    grid = page.get_by_role("grid", name="Messages")
+    expect(page.get_by_role("status").filter(has_text="200 matches")).to_be_visible()
+    grid.evaluate("g => g.scrollTo(0, g.scrollHeight)")
+    expect(ui.row("Bulk 000")).to_be_in_viewport()
+
+    send(sink, simple_message("Bulk arrived", text="a new match"))
+    expect(page.get_by_role("status").filter(has_text="201 matches")).to_be_visible()
+    expect(ui.row("Bulk 000")).to_have_attribute("aria-rowindex", "201")
+    expect(ui.row("Bulk 000")).to_be_in_viewport()
+
+
 def test_phone_width_shows_one_pane_at_a_time(
     make_ui: Callable[..., Ui], sink: MailSink, mail: Callable[..., None]
 ) -> None:
